@@ -1,0 +1,166 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Answer,
+    Battery,
+    DyadWaveResult,
+    Instrument,
+    Invitation,
+    Item,
+    Response,
+    Subscale,
+    Wave,
+)
+
+
+class LockedWhenAnsweredMixin:
+    """Instruments with responses are read-only here: load a new version instead."""
+
+    def _locked(self, obj) -> bool:
+        if obj is None:
+            return False
+        instrument = obj if isinstance(obj, Instrument) else obj.owning_instrument()
+        return instrument.has_responses()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not self._locked(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._locked(obj)
+
+
+class BatteryInline(admin.StackedInline):
+    model = Battery
+    extra = 0
+    show_change_link = True
+    fields = ["code", "title", "scale_min", "scale_max", "scale_labels", "order"]
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(LockedWhenAnsweredMixin, admin.ModelAdmin):
+    list_display = ["code", "version", "title", "loaded_at"]
+    list_filter = ["code"]
+    search_fields = ["code", "title"]
+    inlines = [BatteryInline]
+
+
+class SubscaleInline(admin.TabularInline):
+    model = Subscale
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Battery)
+class BatteryAdmin(LockedWhenAnsweredMixin, admin.ModelAdmin):
+    list_display = ["code", "title", "instrument", "scale_min", "scale_max"]
+    list_filter = ["instrument", "code"]
+    search_fields = ["code", "title"]
+    inlines = [SubscaleInline]
+
+
+class ItemInline(admin.StackedInline):
+    model = Item
+    extra = 0
+    fields = ["code", "text_mentor", "text_protege", "reverse_keyed", "allow_na", "order"]
+
+
+@admin.register(Subscale)
+class SubscaleAdmin(LockedWhenAnsweredMixin, admin.ModelAdmin):
+    list_display = ["code", "title", "battery"]
+    list_filter = ["battery__instrument", "battery__code"]
+    search_fields = ["code", "title"]
+    inlines = [ItemInline]
+
+
+@admin.register(Item)
+class ItemAdmin(LockedWhenAnsweredMixin, admin.ModelAdmin):
+    list_display = ["code", "subscale", "reverse_keyed", "allow_na"]
+    list_filter = ["subscale__battery__instrument", "subscale__battery__code", "reverse_keyed"]
+    search_fields = ["code", "text_mentor", "text_protege"]
+    list_select_related = ["subscale__battery__instrument"]
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "cohort", "number", "opens_at", "closes_at", "instrument"]
+    list_filter = ["cohort__program", "cohort", "instrument"]
+    search_fields = ["label", "cohort__name", "cohort__program__name"]
+    list_select_related = ["cohort__program", "instrument"]
+    date_hierarchy = "opens_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "participant",
+        "dyad",
+        "wave",
+        "sent_at",
+        "reminded_at",
+        "used_at",
+        "revoked_at",
+    ]
+    list_filter = ["wave__cohort__program", "wave", "sent_at", "used_at", "revoked_at"]
+    search_fields = [
+        "participant__name",
+        "participant__research_code",
+        "participant__user__email",
+        "dyad__research_code",
+    ]
+    readonly_fields = ["token_hash", "created_at"]
+    list_select_related = ["participant", "dyad", "wave"]
+    raw_id_fields = ["participant", "dyad", "wave"]
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    raw_id_fields = ["item"]
+    readonly_fields = ["answered_at"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ["dyad", "role", "respondent", "wave", "status", "submitted_at"]
+    list_filter = ["status", "role", "wave__cohort__program", "wave__cohort"]
+    search_fields = [
+        "dyad__research_code",
+        "respondent__research_code",
+        "respondent__name",
+        "respondent__user__email",
+    ]
+    list_select_related = ["dyad", "respondent", "wave"]
+    raw_id_fields = ["dyad", "respondent", "wave"]
+    inlines = [AnswerInline]
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["response", "item", "value", "answered_at"]
+    list_filter = ["item__subscale__battery__code"]
+    search_fields = ["response__dyad__research_code", "response__respondent__research_code"]
+    raw_id_fields = ["response", "item"]
+    list_select_related = ["response__dyad", "response__wave", "item"]
+
+
+@admin.register(DyadWaveResult)
+class DyadWaveResultAdmin(admin.ModelAdmin):
+    list_display = ["dyad", "wave", "state", "position", "transition", "flag_list", "rule_version"]
+    list_filter = [
+        "state",
+        "transition",
+        "rule_version",
+        "wave__cohort__program",
+        "borderline",
+        "strain_reported",
+        "reliable_decline",
+        "norms_incongruent",
+    ]
+    search_fields = ["dyad__research_code", "dyad__mentor__name", "dyad__protege__name"]
+    list_select_related = ["dyad__mentor", "dyad__protege", "wave"]
+    raw_id_fields = ["dyad", "wave"]
+
+    @admin.display(description=_("flags"))
+    def flag_list(self, result: DyadWaveResult) -> str:
+        return ", ".join(result.flags)
