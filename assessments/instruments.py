@@ -70,13 +70,14 @@ def validate_definition(data: dict[str, Any]) -> list[Problem]:
     if not isinstance(batteries, list) or not batteries:
         problems.append(Problem("batteries", "at least one battery is required"))
         return problems
-    seen: dict[str, str] = {}
+    seen_batteries: dict[str, str] = {}
+    seen: dict[str, str] = {}  # subscale and item codes share one namespace
     for index, battery in enumerate(batteries):
-        _check_battery(battery, f"batteries[{index}]", seen, problems)
+        _check_battery(battery, f"batteries[{index}]", seen_batteries, seen, problems)
     return problems
 
 
-def _check_battery(battery: Any, where: str, seen: dict[str, str], problems: list[Problem]):
+def _check_battery(battery: Any, where: str, seen_batteries, seen, problems) -> None:
     if not isinstance(battery, dict):
         problems.append(Problem(where, "must be an object"))
         return
@@ -85,7 +86,7 @@ def _check_battery(battery: Any, where: str, seen: dict[str, str], problems: lis
     if code not in BATTERY_CODES:
         problems.append(Problem(f"{where}.code", f"must be one of {', '.join(BATTERY_CODES)}"))
     else:
-        _unique(code, f"{where}.code", "battery", seen, problems)
+        _unique(code, f"{where}.code", "battery", seen_batteries, problems)
     _text(battery, "title", where, problems)
     scale = _check_scale(battery.get("scale"), f"{where}.scale", problems)
     subscales = battery.get("subscales")

@@ -1,0 +1,91 @@
+"""Reads of the assessments app: each returns a DataFrame built from one query.
+
+These frames feed the pure modules (``scoring``, ``continuum``, later charts and
+exports), so pages, commands and exports share one definition of each read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from relationships.models import Cohort, Dyad
+
+from .models import Answer, Item, Response, Wave
+from .scoring import ANSWERS_COLUMNS, ITEMS_COLUMNS, RESPONSES_COLUMNS
+
+ANSWER_CHUNK = 20_000
+
+
+def items_frame(*, instrument_ids: Iterable[int]) -> pd.DataFrame:
+    """Item catalogue of the instruments: ``ITEMS_COLUMNS`` plus ``instrument``."""
+    rows = Item.objects.filter(subscale__battery__instrument__in=list(instrument_ids)).values_list(
+        "code",
+        "subscale__battery__code",
+        "subscale__code",
+        "reverse_keyed",
+        "subscale__battery__scale_min",
+        "subscale__battery__scale_max",
+        "subscale__battery__instrument_id",
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=[*ITEMS_COLUMNS, "instrument"])
+    return frame.astype({"reverse_keyed": bool, "scale_min": int, "scale_max": int})
+
+
+def _submitted(cohort: Cohort, dyad_ids: list[int] | None) -> QuerySet[Response]:
+    responses = Response.objects.submitted().filter(wave__cohort=cohort)
+    return responses if dyad_ids is None else responses.filter(dyad_id__in=dyad_ids)
+
+
+def responses_frame(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:
+    """Submitted responses: ``RESPONSES_COLUMNS`` plus the wave's ``instrument``."""
+    rows = _submitted(cohort, dyad_ids).values_list(
+        "id", "dyad_id", "wave__number", "role", "wave__instrument_id"
+    )
+    return pd.DataFrame.from_records(list(rows), columns=[*RESPONSES_COLUMNS, "instrument"])
+
+
+def answers_frame(
+    *,
+    cohort: Cohort,
+    dyad_ids: list[int] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Stored answers of submitted responses (``ANSWERS_COLUMNS``), read in one query.
+
+    ``value`` is float with NaN for "not applicable"; ``progress`` is called with the
+    number of rows read after each chunk.
+    """
+    rows = Answer.objects.filter(response__in=_submitted(cohort, dyad_ids)).values_list(
+        "response_id",
+        "response__dyad_id",
+        "response__wave__number",
+        "response__role",
+        "item__code",
+        "value",
+    )
+    records: list[tuple] = []
+    for row in rows.iterator(chunk_size=ANSWER_CHUNK):
+        records.append(row)
+        if progress is not None and len(records) % ANSWER_CHUNK == 0:
+            progress(ANSWER_CHUNK)
+    if progress is not None:
+        progress(len(records) % ANSWER_CHUNK)
+    frame = pd.DataFrame.from_records(records, columns=ANSWERS_COLUMNS)
+    return frame.astype({"value": float})
+
+
+def expected_pairs(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every dyad × opened wave that should carry a result: columns ``dyad, wave, wave_id``."""
+    dyads = Dyad.objects.filter(cohort=cohort)
+    if dyad_ids is not None:
+        dyads = dyads.filter(pk__in=dyad_ids)
+    waves = Wave.objects.filter(cohort=cohort, opens_at__lte=timezone.now())
+    dyad_frame = pd.DataFrame({"dyad": list(dyads.values_list("pk", flat=True))})
+    wave_frame = pd.DataFrame.from_records(
+        list(waves.values_list("number", "pk")), columns=["wave", "wave_id"]
+    )
+    return dyad_frame.merge(wave_frame, how="cross")

@@ -1,0 +1,139 @@
+"""Continuum benchmarks: `make bench` (or `python bench/run.py [--dyads N] [--waves W]`).
+
+Builds a large demo cohort in its own database (PostgreSQL when DATABASE_URL is set,
+else the SQLite file bench/out/bench.sqlite3), runs every benchmark and prints a table
+of measured value, budget (DESIGN §8) and a baseline measured in the same run.
+Nothing here is asserted by the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Row:
+    name: str
+    measured: str
+    budget: str
+    baseline: str
+    ratio: str
+    verdict: str
+
+
+def timed(function: Callable[[], object], repeat: int = 1) -> float:
+    """Median wall time in seconds over ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("SECRET_KEY", "continuum-bench-not-secret")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    if not os.environ.get("DATABASE_URL"):
+        OUT.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("SQLITE_PATH", str(OUT / "bench.sqlite3"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring_site.settings")
+    import django
+
+    django.setup()
+
+
+def build(dyads: int, waves: int) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_demo", dyads=dyads, waves=waves, seed=11, verbosity=0)
+    print(f"data set: {dyads} dyads x {waves} waves ready in {time.perf_counter() - started:.0f} s")
+
+
+def bench_recompute() -> list[Row]:
+    """recompute_scores of the whole cohort vs. a bare read of the same answer rows."""
+    from django.db import connection
+
+    from assessments.models import Answer, Response
+    from assessments.services import results_recompute
+    from relationships.models import Cohort
+
+    cohort = Cohort.objects.get(program__slug="demo", slug="2026")
+    responses = Response.objects.filter(wave__cohort=cohort, status="submitted").count()
+    answers = Answer.objects.filter(response__wave__cohort=cohort)
+    sql, params = answers.values_list("response_id", "item_id", "value").query.sql_with_params()
+
+    def bare_read() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while cursor.fetchmany(10_000):
+                pass
+
+    baseline = timed(bare_read, repeat=3)
+    measured = timed(lambda: results_recompute(cohort=cohort), repeat=3)
+    per_100k = measured * 100_000 / max(responses, 1)
+    return [
+        Row(
+            f"recompute_scores, {responses:,} responses",
+            f"{measured:.2f} s",
+            "-",
+            f"bare answer read {baseline:.2f} s",
+            f"{measured / baseline:.1f}x",
+            "",
+        ),
+        Row(
+            "recompute_scores, scaled to 100,000 responses",
+            f"{per_100k:.1f} s",
+            "< 30 s",
+            "",
+            "",
+            "ok" if per_100k < 30 else "OVER",
+        ),
+    ]
+
+
+BENCHMARKS = {"recompute": bench_recompute}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dyads", type=int, default=2000)
+    parser.add_argument("--waves", type=int, default=6)
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    options = parser.parse_args()
+    setup_django()
+    from django.db import connection
+
+    print(f"database: {connection.vendor}")
+    build(options.dyads, options.waves)
+    rows: list[Row] = []
+    for name in options.only or BENCHMARKS:
+        rows += BENCHMARKS[name]()
+    print_table(rows)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("benchmark", "measured", "budget", "baseline (same run)", "ratio", "")
+    table = [header, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
+    for row in table:
+        cells = [getattr(row, f) for f in Row.__dataclass_fields__]
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""`seed_demo` builds a believable program once; running it again changes nothing."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Answer, DyadWaveResult, Response, Wave
+from assessments.services import results_recompute
+from relationships.models import Cohort, Dyad, Participant, User
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "users": sorted(User.objects.values_list("email", "password")),
+        "dyads": sorted(Dyad.objects.values_list("research_code", "mentor_id", "protege_id")),
+        "waves": sorted(Wave.objects.values_list("number", "opens_at", "closes_at")),
+        "responses": sorted(Response.objects.values_list("id", "status", "submitted_at")),
+        "answers": Answer.objects.count(),
+        "results": sorted(DyadWaveResult.objects.values_list("id", "state", "computed_at")),
+    }
+
+
+@pytest.fixture
+def demo(settings):
+    call_command("seed_demo", "--dyads", "16", "--waves", "3")
+    return Cohort.objects.get(program__slug="demo", slug="2026")
+
+
+def test_seeding_twice_changes_nothing(demo):
+    before = snapshot()
+    call_command("seed_demo", "--dyads", "16", "--waves", "3")
+    assert snapshot() == before
+
+
+def test_the_demo_has_the_requested_size(demo):
+    assert demo.dyads.count() == 16 and demo.waves.count() == 3
+    assert DyadWaveResult.objects.count() == 16 * 3
+    assert Participant.objects.count() == 32
+
+
+def test_the_demo_logins_work(demo, client):
+    for email in ("admin@example.org", "coordinator@example.org", "mentor@example.org"):
+        assert client.login(username=email, password="continuum-demo"), email
+    assert demo.program.coordinators.filter(email="coordinator@example.org").exists()
+
+
+def test_the_demo_dyad_leaves_the_open_wave_to_the_demo_users(demo):
+    dyad = Dyad.objects.get(mentor__user__email="mentor@example.org")
+    assert dyad.protege.user.email == "protege@example.org"
+    last = demo.waves.order_by("number").last()
+    assert last.is_open()
+    assert not Response.objects.filter(dyad=dyad, wave=last).exists()
+    assert Response.objects.filter(dyad=dyad, status="submitted").count() == 4
+
+
+def test_the_demo_shows_every_kind_of_trajectory(demo):
+    results = DyadWaveResult.objects.filter(wave__number__lt=3)
+    states = set(results.values_list("state", flat=True))
+    assert {"dysfunctional", "traditional", "relational"} <= states
+    assert results.filter(strain_reported=True).exists()
+    assert results.filter(awaiting_partner=True).exists()
+    assert DyadWaveResult.objects.filter(transition="down").exists()
+    assert DyadWaveResult.objects.filter(transition="up").exists()
+
+
+def test_recompute_reads_and_writes_a_cohort_with_a_constant_number_of_queries(demo):
+    def queries(cohort) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            results_recompute(cohort=cohort)
+        return len(captured)
+
+    small = queries(demo)
+    call_command("seed_demo", "--dyads", "40", "--waves", "3")
+    assert Dyad.objects.count() == 40
+    assert queries(demo) == small
