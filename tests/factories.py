@@ -8,7 +8,6 @@ from django.utils import timezone
 from assessments.models import Answer, Battery, Instrument, Item, Response, Subscale, Wave
 from relationships.models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
 
-
 PASSWORD = "correct horse battery"
 
 
