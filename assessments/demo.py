@@ -44,7 +44,7 @@ ARCHETYPES: tuple[Archetype, ...] = (
         Side((4.5, 4.6, 4.7, 1.4, 4.8), (6.3, 6.1, 6.2, 1.1, 6.6)),
     ),
     Archetype(
-        "stable relational", _same((6.3, 5.7, 6.1, 1.1, 6.5)), _same((6.2, 5.9, 6.0, 1.1, 6.6))
+        "stable relational", _same((6.5, 5.8, 6.3, 1.1, 6.6)), _same((6.4, 6.0, 6.2, 1.1, 6.6))
     ),
     Archetype("traditional", _same((5.0, 5.7, 5.3, 1.4, 5.4)), _same((4.9, 5.8, 5.2, 1.4, 5.5))),
     Archetype(
@@ -89,9 +89,7 @@ class ItemTable:
             battery=np.array([BATTERY_INDEX[row["battery"]] for row in rows]),
             subscale=np.array([subscales.index(row["subscale"]) for row in rows]),
             reverse_keyed=np.array([row["reverse_keyed"] for row in rows], dtype=bool),
-            na_rate=np.array(
-                [NA_RATE[row["battery"]] if row["allow_na"] else 0.0 for row in rows]
-            ),
+            na_rate=np.array([NA_RATE[row["battery"]] if row["allow_na"] else 0.0 for row in rows]),
             low=np.array([row["scale_min"] for row in rows]),
             high=np.array([row["scale_max"] for row in rows]),
         )

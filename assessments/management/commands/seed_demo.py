@@ -10,7 +10,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from assessments import demo
-from assessments.instruments import read_definition
+from assessments.instruments import InvalidDefinition, read_definition
 from assessments.models import Answer, Instrument, Item, Response, Wave
 from assessments.services import instrument_load, results_recompute
 from relationships.models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
@@ -36,11 +36,20 @@ class Command(BaseCommand):
         parser.add_argument("--dyads", type=int, default=24, help="number of dyads (24)")
         parser.add_argument("--waves", type=int, default=4, help="number of waves (4)")
         parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
+        parser.add_argument(
+            "--instrument",
+            type=Path,
+            default=DEFAULT_INSTRUMENT,
+            help="instrument definition for new waves (the default instrument)",
+        )
 
-    def handle(self, *args, dyads: int, waves: int, seed: int, **options) -> None:
+    def handle(self, *args, dyads: int, waves: int, seed: int, instrument: Path, **options):
         if dyads < 1 or waves < 1:
             raise CommandError("--dyads and --waves must be at least 1.")
-        instrument, _ = instrument_load(definition=read_definition(DEFAULT_INSTRUMENT))
+        try:
+            instrument, _ = instrument_load(definition=read_definition(instrument))
+        except InvalidDefinition as error:
+            raise CommandError(f"{instrument}: {error}") from None
         with transaction.atomic():
             cohort = self._program_and_cohort()
             self._demo_staff(cohort.program)
@@ -202,7 +211,8 @@ def _dyad_responses(rng, index: int, dyad: Dyad, waves: list[Wave], table, now):
     offsets = {role: demo.person_offsets(rng, table) for role, _, _ in sides}
     planned = []
     for wave in waves:
-        t = (wave.number - 1) / max(len(waves) - 1, 1)
+        # Trajectories complete by the last closed wave; the open wave continues the end.
+        t = min(1.0, (wave.number - 1) / max(len(waves) - 2, 1))
         current = wave.closes_at > now
         for role, person, side in sides:
             status = _status(rng, index, role, current)
