@@ -22,7 +22,8 @@ ANSWER_CHUNK = 20_000
 
 def items_frame(*, instrument_ids: Iterable[int]) -> pd.DataFrame:
     """Item catalogue of the instruments: ``ITEMS_COLUMNS`` plus ``instrument``."""
-    rows = Item.objects.filter(subscale__battery__instrument__in=list(instrument_ids)).values_list(
+    items = Item.objects.filter(subscale__battery__instrument__in=list(instrument_ids))
+    rows = items.order_by("subscale__battery__order", "subscale__order", "order").values_list(
         "code",
         "subscale__battery__code",
         "subscale__code",
@@ -42,8 +43,10 @@ def _submitted(cohort: Cohort, dyad_ids: list[int] | None) -> QuerySet[Response]
 
 def responses_frame(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:
     """Submitted responses: ``RESPONSES_COLUMNS`` plus the wave's ``instrument``."""
-    rows = _submitted(cohort, dyad_ids).values_list(
-        "id", "dyad_id", "wave__number", "role", "wave__instrument_id"
+    rows = (
+        _submitted(cohort, dyad_ids)
+        .order_by()
+        .values_list("id", "dyad_id", "wave__number", "role", "wave__instrument_id")
     )
     return pd.DataFrame.from_records(list(rows), columns=[*RESPONSES_COLUMNS, "instrument"])
 
@@ -59,13 +62,18 @@ def answers_frame(
     ``value`` is float with NaN for "not applicable"; ``progress`` is called with the
     number of rows read after each chunk.
     """
-    rows = Answer.objects.filter(response__in=_submitted(cohort, dyad_ids)).values_list(
-        "response_id",
-        "response__dyad_id",
-        "response__wave__number",
-        "response__role",
-        "item__code",
-        "value",
+    # order_by(): the models' default orderings would join half the schema.
+    rows = (
+        Answer.objects.filter(response__in=_submitted(cohort, dyad_ids))
+        .order_by()
+        .values_list(
+            "response_id",
+            "response__dyad_id",
+            "response__wave__number",
+            "response__role",
+            "item__code",
+            "value",
+        )
     )
     records: list[tuple] = []
     for row in rows.iterator(chunk_size=ANSWER_CHUNK):
@@ -84,8 +92,8 @@ def expected_pairs(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.D
     if dyad_ids is not None:
         dyads = dyads.filter(pk__in=dyad_ids)
     waves = Wave.objects.filter(cohort=cohort, opens_at__lte=timezone.now())
-    dyad_frame = pd.DataFrame({"dyad": list(dyads.values_list("pk", flat=True))})
+    dyad_frame = pd.DataFrame({"dyad": list(dyads.order_by().values_list("pk", flat=True))})
     wave_frame = pd.DataFrame.from_records(
-        list(waves.values_list("number", "pk")), columns=["wave", "wave_id"]
+        list(waves.order_by().values_list("number", "pk")), columns=["wave", "wave_id"]
     )
     return dyad_frame.merge(wave_frame, how="cross")
