@@ -67,12 +67,13 @@ def test_the_demo_shows_every_kind_of_trajectory(demo):
 
 
 def test_recompute_reads_and_writes_a_cohort_with_a_constant_number_of_queries(demo):
-    def queries(cohort) -> int:
+    def queries() -> int:
+        cohort = Cohort.objects.get(pk=demo.pk)
         with CaptureQueriesContext(connection) as captured:
             results_recompute(cohort=cohort)
         return len(captured)
 
-    small = queries(demo)
+    small = queries()
     call_command("seed_demo", "--dyads", "40", "--waves", "3")
     assert Dyad.objects.count() == 40
-    assert queries(demo) == small
+    assert queries() == small <= 8
