@@ -21,7 +21,7 @@ ANSWER_CHUNK = 20_000
 
 
 def items_frame(*, instrument_ids: Iterable[int]) -> pd.DataFrame:
-    """Item catalogue of the instruments: ``ITEMS_COLUMNS`` plus ``instrument``."""
+    """Item catalogue of the instruments: ``ITEMS_COLUMNS`` plus ``instrument`` and ``item_id``."""
     items = Item.objects.filter(subscale__battery__instrument__in=list(instrument_ids))
     rows = items.order_by("subscale__battery__order", "subscale__order", "order").values_list(
         "code",
@@ -31,8 +31,10 @@ def items_frame(*, instrument_ids: Iterable[int]) -> pd.DataFrame:
         "subscale__battery__scale_min",
         "subscale__battery__scale_max",
         "subscale__battery__instrument_id",
+        "id",
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=[*ITEMS_COLUMNS, "instrument"])
+    columns = [*ITEMS_COLUMNS, "instrument", "item_id"]
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
     return frame.astype({"reverse_keyed": bool, "scale_min": int, "scale_max": int})
 
 
@@ -55,25 +57,26 @@ def answers_frame(
     *,
     cohort: Cohort,
     dyad_ids: list[int] | None = None,
+    responses: pd.DataFrame | None = None,
+    items: pd.DataFrame | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Stored answers of submitted responses (``ANSWERS_COLUMNS``), read in one query.
+    """Stored answers of submitted responses (``ANSWERS_COLUMNS``).
 
-    ``value`` is float with NaN for "not applicable"; ``progress`` is called with the
-    number of rows read after each chunk.
+    The answer rows are read in one query of bare ids and values; dyad, wave, role and
+    item code are joined in pandas from ``responses`` and ``items`` (read here when not
+    given). ``value`` is float with NaN for "not applicable"; ``progress`` is called with
+    the number of rows read after each chunk.
     """
+    if responses is None:
+        responses = responses_frame(cohort=cohort, dyad_ids=dyad_ids)
+    if items is None:
+        items = items_frame(instrument_ids=responses["instrument"].unique().tolist())
     # order_by(): the models' default orderings would join half the schema.
     rows = (
         Answer.objects.filter(response__in=_submitted(cohort, dyad_ids))
         .order_by()
-        .values_list(
-            "response_id",
-            "response__dyad_id",
-            "response__wave__number",
-            "response__role",
-            "item__code",
-            "value",
-        )
+        .values_list("response_id", "item_id", "value")
     )
     records: list[tuple] = []
     for row in rows.iterator(chunk_size=ANSWER_CHUNK):
@@ -82,8 +85,11 @@ def answers_frame(
             progress(ANSWER_CHUNK)
     if progress is not None:
         progress(len(records) % ANSWER_CHUNK)
-    frame = pd.DataFrame.from_records(records, columns=ANSWERS_COLUMNS)
-    return frame.astype({"value": float})
+    raw = pd.DataFrame.from_records(records, columns=["response", "item_id", "value"])
+    frame = raw.merge(responses[RESPONSES_COLUMNS], on="response").merge(
+        items[["item_id", "item"]], on="item_id"
+    )
+    return frame[ANSWERS_COLUMNS].astype({"value": float})
 
 
 def expected_pairs(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:

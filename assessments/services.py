@@ -110,10 +110,14 @@ def results_recompute(
     if pairs.empty:
         return 0
     responses = selectors.responses_frame(cohort=cohort, dyad_ids=dyad_ids)
-    answers = selectors.answers_frame(
-        cohort=cohort, dyad_ids=dyad_ids, progress=lambda n: report("answers", n)
-    )
     items = selectors.items_frame(instrument_ids=responses["instrument"].unique().tolist())
+    answers = selectors.answers_frame(
+        cohort=cohort,
+        dyad_ids=dyad_ids,
+        responses=responses,
+        items=items,
+        progress=lambda n: report("answers", n),
+    )
     scores = _respondent_scores(answers, items, responses, constants)
     results = continuum.changes(
         continuum.place(
@@ -135,7 +139,7 @@ def _respondent_scores(answers, items, responses, constants) -> pd.DataFrame:
     frames = [
         scoring.respondent_scores(
             answers[answers["response"].isin(group["response"])],
-            items[items["instrument"] == instrument].drop(columns="instrument"),
+            items[items["instrument"] == instrument].drop(columns=["instrument", "item_id"]),
             group.drop(columns="instrument"),
             constants,
         )

@@ -75,7 +75,8 @@ def bench_recompute() -> list[Row]:
     cohort = Cohort.objects.get(program__slug="demo", slug="2026")
     responses = Response.objects.filter(wave__cohort=cohort, status="submitted").count()
     answers = Answer.objects.filter(response__wave__cohort=cohort)
-    sql, params = answers.values_list("response_id", "item_id", "value").query.sql_with_params()
+    bare = answers.order_by().values_list("response_id", "item_id", "value")
+    sql, params = bare.query.sql_with_params()
 
     def bare_read() -> None:
         with connection.cursor() as cursor:
