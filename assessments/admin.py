@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    AlertFollowUp,
     Answer,
     Battery,
     DyadWaveResult,
@@ -164,3 +165,13 @@ class DyadWaveResultAdmin(admin.ModelAdmin):
     @admin.display(description=_("flags"))
     def flag_list(self, result: DyadWaveResult) -> str:
         return ", ".join(result.flags)
+
+
+@admin.register(AlertFollowUp)
+class AlertFollowUpAdmin(admin.ModelAdmin):
+    list_display = ["dyad", "wave", "reason", "created_by", "created_at"]
+    list_filter = ["reason", "wave__cohort__program", "wave__cohort"]
+    search_fields = ["dyad__research_code", "note", "created_by__email"]
+    list_select_related = ["dyad", "wave", "created_by"]
+    raw_id_fields = ["dyad", "wave", "created_by"]
+    readonly_fields = ["created_at"]

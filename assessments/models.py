@@ -410,3 +410,45 @@ class DyadWaveResult(models.Model):
     @property
     def flags(self) -> list[str]:
         return [name for name in self.FLAG_FIELDS if getattr(self, name)]
+
+
+class AlertFollowUp(models.Model):
+    """A coordinator's record that an alert (DESIGN §4.4) was followed up.
+
+    Alerts themselves are derived from the stored results and never stored; this row
+    only takes one alert (dyad × wave × reason) off the open list, keeping who and when.
+    """
+
+    class Reason(models.TextChoices):
+        DYSFUNCTIONAL = "dysfunctional", _("Dysfunctional placement")
+        STRAIN_REPORTED = "strain_reported", _("Strain reported")
+        RELIABLE_DECLINE = "reliable_decline", _("Reliable decline")
+        DOWNWARD_TRANSITION = "downward_transition", _("Moved down the continuum")
+        NORMS_INCONGRUENT = "norms_incongruent", _("Communal norms incongruent")
+        PARTNER_MISSING = "partner_missing", _("Partner has not submitted")
+
+    dyad = models.ForeignKey(Dyad, on_delete=models.CASCADE, related_name="alert_follow_ups")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="alert_follow_ups")
+    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)
+    note = models.TextField(_("note"))
+    created_by = models.ForeignKey(
+        "relationships.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="alert_follow_ups",
+        verbose_name=_("followed up by"),
+    )
+    created_at = models.DateTimeField(_("followed up at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dyad", "wave", "reason"],
+                name="one_follow_up_per_alert",
+                violation_error_message=_("This alert has already been followed up."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dyad.research_code} {self.wave} {self.reason}"

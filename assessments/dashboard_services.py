@@ -1,0 +1,156 @@
+"""Writes of the coordinator pages: alert follow-ups, wave scheduling and mail buttons.
+
+Keyword-only, atomic, validating before saving. Invitations and reminders go through
+the survey's mail services in ``assessments.participant_services``; these wrappers
+only pick whom to send to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import inspect
+from types import ModuleType
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from relationships.models import Cohort, Dyad
+
+from .dashboard_selectors import raised_alerts
+from .models import AlertFollowUp, Instrument, Response, Role, Wave
+
+MAIL_MODULE = "assessments.participant_services"
+
+
+class SendingUnavailable(Exception):
+    """The survey's mail services are not installed in this build."""
+
+
+@transaction.atomic
+def alert_follow_up(*, dyad: Dyad, wave: Wave, reason: str, note: str, user) -> AlertFollowUp:
+    """Record that a raised alert was followed up, with the note, who and when.
+
+    Raises ``ValidationError`` when the note is empty, the wave is another cohort's,
+    the alert is not raised now, or it was followed up already.
+    """
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Say briefly what was done.")})
+    if wave.cohort_id != dyad.cohort_id:
+        raise ValidationError(_("The wave belongs to another cohort."))
+    if reason not in raised_alerts(dyad=dyad, wave=wave):
+        raise ValidationError(_("This alert is not raised for the dyad in that wave."))
+    if AlertFollowUp.objects.filter(dyad=dyad, wave=wave, reason=reason).exists():
+        raise ValidationError(_("This alert has already been followed up."))
+    try:
+        with transaction.atomic():
+            return AlertFollowUp.objects.create(
+                dyad=dyad, wave=wave, reason=reason, note=note, created_by=user
+            )
+    except IntegrityError:  # a colleague followed it up at the same moment
+        raise ValidationError(_("This alert has already been followed up.")) from None
+
+
+@transaction.atomic
+def wave_schedule(
+    *,
+    cohort: Cohort,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    instrument: Instrument,
+    label: str = "",
+) -> Wave:
+    """Add the cohort's next wave (number = last + 1). Raises ``ValidationError``."""
+    _check_dates(opens_at, closes_at)
+    last = cohort.waves.aggregate(last=Max("number"))["last"] or 0
+    try:
+        with transaction.atomic():
+            return Wave.objects.create(
+                cohort=cohort,
+                number=last + 1,
+                label=label.strip(),
+                opens_at=opens_at,
+                closes_at=closes_at,
+                instrument=instrument,
+            )
+    except IntegrityError:  # another coordinator added a wave at the same moment
+        raise ValidationError(_("Another wave was just added; please try again.")) from None
+
+
+@transaction.atomic
+def wave_reschedule(
+    *,
+    wave: Wave,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    instrument: Instrument,
+    label: str = "",
+) -> Wave:
+    """Change a wave's dates, label or instrument.
+
+    The instrument cannot change once anyone has answered the wave. Raises
+    ``ValidationError``.
+    """
+    _check_dates(opens_at, closes_at)
+    if instrument.pk != wave.instrument_id and Response.objects.filter(wave=wave).exists():
+        raise ValidationError(
+            {"instrument": _("People have answered this wave; its instrument stays.")}
+        )
+    wave.opens_at, wave.closes_at, wave.instrument, wave.label = (
+        opens_at,
+        closes_at,
+        instrument,
+        label.strip(),
+    )
+    wave.save(update_fields=["opens_at", "closes_at", "instrument", "label"])
+    return wave
+
+
+def _check_dates(opens_at: dt.datetime, closes_at: dt.datetime) -> None:
+    if closes_at <= opens_at:
+        raise ValidationError({"closes_at": _("A wave must close after it opens.")})
+
+
+def _mail() -> ModuleType:
+    if importlib.util.find_spec(MAIL_MODULE) is None:
+        raise SendingUnavailable(_("Sending invitations and reminders is not installed yet."))
+    return importlib.import_module(MAIL_MODULE)
+
+
+def wave_invite(*, wave: Wave):
+    """Send the wave's invitations (``participant_services.invitations_send``)."""
+    return _mail().invitations_send(wave=wave)
+
+
+def wave_remind(*, wave: Wave):
+    """Remind everyone who has not submitted the wave (``reminders_send``)."""
+    return _mail().reminders_send(wave=wave)
+
+
+def dyad_remind(*, dyad: Dyad, wave: Wave, role: str):
+    """Remind one partner of a dyad who has not submitted an open wave.
+
+    Raises ``ValidationError`` when the wave is not open, is another cohort's, the
+    dyad has ended or that partner has already submitted.
+    """
+    if wave.cohort_id != dyad.cohort_id or not wave.is_open() or not dyad.is_active:
+        raise ValidationError(_("Reminders go to active dyads of a wave that is open."))
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    done = Response.objects.submitted().filter(wave=wave, dyad=dyad, role=role).exists()
+    if done:
+        raise ValidationError(_("This partner has already submitted."))
+    person = dyad.mentor if role == Role.MENTOR else dyad.protege
+    send = _mail().reminders_send
+    if not _accepts(send, "participants"):
+        raise SendingUnavailable(_("Reminding one person is not available yet."))
+    return send(wave=wave, participants=[person])
+
+
+def _accepts(function, name: str) -> bool:
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)

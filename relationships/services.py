@@ -1,0 +1,313 @@
+"""Writes of the relationships app: cohorts, dyads and the dyad import (DESIGN §6.1).
+
+Each service is keyword-only, atomic and validates before saving. The CSV import is
+all rows or none: ``dyads_import`` raises ``DyadImportError`` with a row-by-row report
+and writes nothing when any row is wrong. Its queries do not grow with the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .models import Cohort, Dyad, Participant, Program, User
+
+REQUIRED_COLUMNS = ("mentor_email", "mentor_name", "protege_email", "protege_name")
+OPTIONAL_COLUMNS = ("kind", "supervisory", "started_on")
+TRUE_WORDS = {"1", "true", "yes", "y"}
+FALSE_WORDS = {"", "0", "false", "no", "n"}
+MAX_ROWS = 10_000
+
+
+# --- cohorts ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cohort_create(
+    *, program: Program, name: str, slug: str = "", started_on: dt.date | None = None
+) -> Cohort:
+    """A new cohort of ``program``; the slug defaults to the slugified name.
+
+    Raises ``ValidationError`` when the slug is empty or already used in the program.
+    """
+    slug = slugify(slug or name)[:60]
+    if not slug:
+        raise ValidationError({"slug": _("Give the cohort a name or slug with letters.")})
+    if program.cohorts.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("This program already has a cohort “%s”.") % slug})
+    return Cohort.objects.create(
+        program=program, name=name.strip(), slug=slug, started_on=started_on or timezone.localdate()
+    )
+
+
+# --- dyads --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DyadRow:
+    """One dyad to create, as read from a CSV line or a form."""
+
+    line: int
+    mentor_email: str
+    mentor_name: str
+    protege_email: str
+    protege_name: str
+    kind: str = Dyad.Kind.FORMAL
+    supervisory: bool = False
+    started_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
+
+
+class DyadImportError(ValidationError):
+    """Every problem of an import, row by row; nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__([str(problem) for problem in problems])
+
+
+@dataclass
+class ImportPlan:
+    """What an import will do (preview) or did: rows, new people, problems."""
+
+    rows: list[DyadRow] = field(default_factory=list)
+    new_people: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    dyads: list[Dyad] = field(default_factory=list)
+
+
+def dyad_rows_read(text: str) -> tuple[list[DyadRow], list[Problem]]:
+    """Parse the ``import_dyads`` CSV (header row, RFC 4180, UTF-8 with or without BOM).
+
+    Columns ``mentor_email, mentor_name, protege_email, protege_name`` and optional
+    ``kind`` (formal/informal), ``supervisory`` (yes/no) and ``started_on``
+    (YYYY-MM-DD). Returns the rows that parse and one ``Problem`` per bad cell or line;
+    line numbers count the header as line 1.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip() for name in reader.fieldnames or []]
+    problems = _header_problems(header)
+    if problems:
+        return [], problems
+    reader.fieldnames = header
+    rows: list[DyadRow] = []
+    for number, record in enumerate(reader, start=2):
+        if number - 1 > MAX_ROWS:
+            problems.append(Problem(number, _("more than %d rows; split the file") % MAX_ROWS))
+            break
+        if not any((value or "").strip() for value in record.values()):
+            continue
+        row, found = _row(number, record)
+        rows += [row] if row else []
+        problems += found
+    return rows, problems
+
+
+def _header_problems(header: list[str]) -> list[Problem]:
+    if not header:
+        return [Problem(1, _("the file is empty; expected a header row"))]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    unknown = [name for name in header if name not in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)]
+    problems = [Problem(1, _("missing column “%s”") % name) for name in missing]
+    problems += [Problem(1, _("unknown column “%s”") % name) for name in unknown]
+    return problems
+
+
+def _row(number: int, record: dict[str, str | None]) -> tuple[DyadRow | None, list[Problem]]:
+    cell = {key: (value or "").strip() for key, value in record.items() if key}
+    if None in record:
+        return None, [Problem(number, _("more cells than columns"))]
+    problems = []
+    for role in ("mentor", "protege"):
+        if not cell[f"{role}_name"]:
+            problems.append(Problem(number, _("%s_name is empty") % role))
+        try:
+            validate_email(cell[f"{role}_email"])
+        except ValidationError:
+            problems.append(Problem(number, _("%s_email is not an email address") % role))
+    kind = (cell.get("kind") or Dyad.Kind.FORMAL).lower()
+    if kind not in Dyad.Kind.values:
+        problems.append(Problem(number, _("kind must be formal or informal")))
+    supervisory = (cell.get("supervisory") or "").lower()
+    if supervisory not in TRUE_WORDS | FALSE_WORDS:
+        problems.append(Problem(number, _("supervisory must be yes or no")))
+    started_on = _date(cell.get("started_on") or "")
+    if started_on is False:
+        problems.append(Problem(number, _("started_on must be a date as YYYY-MM-DD")))
+    if problems:
+        return None, problems
+    return (
+        DyadRow(
+            line=number,
+            mentor_email=cell["mentor_email"].lower(),
+            mentor_name=cell["mentor_name"],
+            protege_email=cell["protege_email"].lower(),
+            protege_name=cell["protege_name"],
+            kind=kind,
+            supervisory=supervisory in TRUE_WORDS,
+            started_on=started_on or None,
+        ),
+        [],
+    )
+
+
+def _date(text: str) -> dt.date | None | bool:
+    """The ISO date, None when empty, False when it does not parse."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+
+
+def dyads_plan(*, cohort: Cohort, rows: list[DyadRow]) -> ImportPlan:
+    """Check rows against each other and the database (three queries); write nothing."""
+    problems = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        pair = (row.mentor_email, row.protege_email)
+        if row.mentor_email == row.protege_email:
+            problems.append(Problem(row.line, _("mentor and protégé are the same person")))
+        elif pair in seen:
+            problems.append(Problem(row.line, _("repeats the pair of line %d") % seen[pair]))
+        seen.setdefault(pair, row.line)
+    people = _people([email for pair in seen for email in pair])
+    active = _active_pairs(cohort, people)
+    for row in rows:
+        mentor, protege = people.get(row.mentor_email), people.get(row.protege_email)
+        if mentor and protege and (mentor.pk, protege.pk) in active:
+            problems.append(Problem(row.line, _("this pair already has an active dyad here")))
+    emails = {email for row in rows for email in (row.mentor_email, row.protege_email)}
+    new_people = sorted(email for email in emails if email not in people)
+    return ImportPlan(rows=rows, new_people=new_people, problems=sorted(problems, key=_line))
+
+
+def _line(problem: Problem) -> int:
+    return problem.line
+
+
+def _people(emails: Iterable[str]) -> dict[str, Participant]:
+    """Existing participants by (lower-case) email, one query."""
+    found = Participant.objects.filter(user__email__in=set(emails)).select_related("user")
+    return {participant.user.email: participant for participant in found}
+
+
+def _active_pairs(cohort: Cohort, people: dict[str, Participant]) -> set[tuple[int, int]]:
+    ids = [participant.pk for participant in people.values()]
+    pairs = Dyad.objects.active().filter(cohort=cohort, mentor_id__in=ids, protege_id__in=ids)
+    return set(pairs.values_list("mentor_id", "protege_id"))
+
+
+def dyads_preview(*, cohort: Cohort, text: str) -> ImportPlan:
+    """Parse and check a CSV without writing: rows, new people and every problem."""
+    rows, problems = dyad_rows_read(text)
+    plan = dyads_plan(cohort=cohort, rows=rows)
+    plan.problems = sorted(problems + plan.problems, key=_line)
+    return plan
+
+
+@transaction.atomic
+def dyads_import(*, cohort: Cohort, text: str) -> ImportPlan:
+    """Create every dyad of the CSV, with users and participants as needed, or none.
+
+    New users get no usable password (they sign in by magic link). Raises
+    ``DyadImportError`` listing every problem when any row is wrong.
+    """
+    plan = dyads_preview(cohort=cohort, text=text)
+    if plan.problems:
+        raise DyadImportError(plan.problems)
+    if not plan.rows:
+        raise DyadImportError([Problem(1, _("the file has no dyads"))])
+    plan.dyads = _dyads_create(cohort, plan.rows)
+    return plan
+
+
+@transaction.atomic
+def dyad_create(*, cohort: Cohort, row: DyadRow) -> Dyad:
+    """One dyad (from a form) through the import's checks. Raises ``DyadImportError``."""
+    plan = dyads_plan(cohort=cohort, rows=[row])
+    if plan.problems:
+        raise DyadImportError(plan.problems)
+    return _dyads_create(cohort, [row])[0]
+
+
+def _dyads_create(cohort: Cohort, rows: list[DyadRow]) -> list[Dyad]:
+    people = _participants_ensure(rows)
+    return Dyad.objects.bulk_create(
+        [
+            Dyad(
+                cohort=cohort,
+                mentor=people[row.mentor_email],
+                protege=people[row.protege_email],
+                kind=row.kind,
+                supervisory=row.supervisory,
+                started_on=row.started_on or timezone.localdate(),
+            )
+            for row in rows
+        ]
+    )
+
+
+def _participants_ensure(rows: list[DyadRow]) -> dict[str, Participant]:
+    """Participants for every email of the rows, creating users and participants."""
+    names: dict[str, str] = {}
+    for row in rows:
+        names.setdefault(row.mentor_email, row.mentor_name)
+        names.setdefault(row.protege_email, row.protege_name)
+    users = {user.email: user for user in User.objects.filter(email__in=list(names))}
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [_user(email, names[email], unusable) for email in names if email not in users]
+    )
+    users = {user.email: user for user in User.objects.filter(email__in=list(names))}
+    people = _people(names)
+    Participant.objects.bulk_create(
+        [
+            Participant(user=users[email], name=name)
+            for email, name in names.items()
+            if email not in people
+        ]
+    )
+    return _people(names)
+
+
+def _user(email: str, name: str, password: str) -> User:
+    first, _space, last = name.partition(" ")
+    return User(email=email, first_name=first[:150], last_name=last[:150], password=password)
+
+
+@transaction.atomic
+def dyad_end(*, dyad: Dyad, ended_on: dt.date | None = None) -> Dyad:
+    """End an active dyad: it leaves the active list; its history stays.
+
+    Raises ``ValidationError`` when it has ended already or the date is before its start.
+    """
+    ended_on = ended_on or timezone.localdate()
+    if not dyad.is_active:
+        raise ValidationError(_("This dyad has already ended."))
+    if ended_on < dyad.started_on:
+        raise ValidationError({"ended_on": _("A dyad cannot end before it starts.")})
+    dyad.is_active = False
+    dyad.ended_on = ended_on
+    dyad.save(update_fields=["is_active", "ended_on"])
+    return dyad

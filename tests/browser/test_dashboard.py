@@ -1,0 +1,156 @@
+"""A coordinator works through the dashboards of the seeded demo in real Chromium.
+
+Run with ``pytest -m browser``; skipped when ``/usr/bin/chromium`` is missing
+(``apt-get install chromium``). With ``CONTINUUM_SCREENSHOTS=1`` the journey also saves
+``docs/screenshots/dashboard.png`` and ``dyad-detail.png`` at 1280 px wide.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DEMO_COHORT = "/coordinate/demo/2026/"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", verbosity=0)
+
+
+class Visit:
+    """A signed-in browser tab that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser, base_url: str):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        # base.html links no icon; the browser's own favicon request is not these pages'.
+        self.context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.page.goto(self.base_url + "/accounts/login/")
+        self.page.fill("input[name=username]", email)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def go(self, path: str):
+        return self.page.goto(self.base_url + path)
+
+
+@pytest.fixture
+def visit(chromium, live_server):
+    def open_tab(email: str, password: str) -> Visit:
+        tab = Visit(chromium, live_server.url)
+        tab.sign_in(email, password)
+        return tab
+
+    return open_tab
+
+
+def screenshot(page, name: str) -> None:
+    if os.environ.get("CONTINUUM_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_a_coordinator_finds_a_backsliding_dyad_and_follows_its_alert_up(demo, visit):
+    tab = visit("coordinator@example.org", "continuum-demo")
+    page = tab.page
+    tab.go("/coordinate/")
+    page.get_by_role("link", name="Demo mentoring program").click()
+    page.get_by_role("link", name="2026 cohort").first.click()
+    for chart in ("chart-states", "chart-transitions", "chart-agreement", "chart-rates"):
+        page.locator(f"#{chart} .main-svg").first.wait_for()
+    screenshot(page, "dashboard.png")
+
+    page.select_option("#id_wave", "3")
+    page.select_option("#id_flag", "reliable_decline")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**flag=reliable_decline**")
+    rows = page.locator("table.dyad-table tbody tr")
+    assert rows.count() >= 1
+    for index in range(rows.count()):
+        assert "Reliable decline" in rows.nth(index).inner_text()
+
+    rows.first.locator("th a").click()
+    page.locator("#chart-trajectory .main-svg").first.wait_for()
+    assert page.locator("#chart-trajectory .main-svg").first.is_visible()
+    assert page.locator("#chart-profile .main-svg").count() >= 1
+    screenshot(page, "dyad-detail.png")
+
+    alert = page.locator("details.follow-up").first
+    alert.locator("summary").click()
+    alert.locator("textarea").fill("Met both partners; agreed a fortnightly check-in.")
+    alert.get_by_role("button", name="Save follow-up").click()
+    page.wait_for_load_state()
+    assert "Marked as followed up." in page.inner_text("main")
+    assert "Met both partners; agreed a fortnightly check-in." in page.inner_text("main")
+
+    tab.go(DEMO_COHORT + "alerts/?show=followed")
+    assert "agreed a fortnightly check-in" in page.inner_text("main")
+    assert tab.errors == []
+
+
+def test_a_coordinator_of_another_program_gets_404_on_the_same_pages(demo, visit):
+    other = factories.CoordinatorFactory(program=factories.ProgramFactory()).user
+    from relationships.models import Dyad
+
+    code = Dyad.objects.filter(cohort__program__slug="demo").first().research_code
+    tab = visit(other.email, factories.PASSWORD)
+    for path in ("", "alerts/", "psychometrics/", "manage/", f"dyads/{code}/"):
+        assert tab.go(DEMO_COHORT + path).status == 404, path
+    assert tab.go("/coordinate/demo/").status == 404
+
+
+def test_the_dashboard_pages_draw_without_console_errors_or_serious_axe_violations(demo, visit):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from relationships.models import Dyad
+
+    code = Dyad.objects.filter(cohort__program__slug="demo").last().research_code
+    tab = visit("coordinator@example.org", "continuum-demo")
+    paths = ["/coordinate/", "/coordinate/demo/", DEMO_COHORT, DEMO_COHORT + "alerts/"]
+    paths += [DEMO_COHORT + "psychometrics/", DEMO_COHORT + "manage/"]
+    paths += [DEMO_COHORT + f"dyads/{code}/"]
+    axe, violations = Axe(), []
+    for path in paths:
+        assert tab.go(path).status == 200, path
+        tab.page.wait_for_load_state("networkidle")
+        found = axe.run(tab.page).response["violations"]
+        violations += [(path, v["id"]) for v in found if v["impact"] in ("serious", "critical")]
+    assert violations == []
+    drawn = tab.page.locator("[data-chart].chart-drawn")
+    assert drawn.count() == 2  # trajectory and profile on the dyad page
+    assert tab.errors == []
