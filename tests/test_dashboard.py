@@ -249,7 +249,7 @@ def test_the_cohort_dashboard_stays_within_its_query_budget(
 ):
     grow(cast, dyads=120, waves=4)
     client.force_login(cast.coordinator)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         assert client.get(cohort_url(cast)).status_code == 200
 
 
