@@ -1,17 +1,12 @@
 """Writes of the coordinator pages: alert follow-ups, wave scheduling and mail buttons.
 
 Keyword-only, atomic, validating before saving. Invitations and reminders go through
-the survey's mail services in ``assessments.participant_services``; these wrappers
-only pick whom to send to.
+``assessments.participant_services``; these wrappers only pick whom to send to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
-import inspect
-from types import ModuleType
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,14 +15,9 @@ from django.utils.translation import gettext as _
 
 from relationships.models import Cohort, Dyad
 
+from . import participant_services
 from .dashboard_selectors import raised_alerts
 from .models import AlertFollowUp, Instrument, Response, Role, Wave
-
-MAIL_MODULE = "assessments.participant_services"
-
-
-class SendingUnavailable(Exception):
-    """The survey's mail services are not installed in this build."""
 
 
 @transaction.atomic
@@ -115,20 +105,14 @@ def _check_dates(opens_at: dt.datetime, closes_at: dt.datetime) -> None:
         raise ValidationError({"closes_at": _("A wave must close after it opens.")})
 
 
-def _mail() -> ModuleType:
-    if importlib.util.find_spec(MAIL_MODULE) is None:
-        raise SendingUnavailable(_("Sending invitations and reminders is not installed yet."))
-    return importlib.import_module(MAIL_MODULE)
+def wave_invite(*, wave: Wave) -> int:
+    """Send the wave's invitations; returns how many went out."""
+    return participant_services.invitations_send(wave=wave)
 
 
-def wave_invite(*, wave: Wave):
-    """Send the wave's invitations (``participant_services.invitations_send``)."""
-    return _mail().invitations_send(wave=wave)
-
-
-def wave_remind(*, wave: Wave):
-    """Remind everyone who has not submitted the wave (``reminders_send``)."""
-    return _mail().reminders_send(wave=wave)
+def wave_remind(*, wave: Wave) -> int:
+    """Remind everyone who has not submitted the wave; returns how many went out."""
+    return participant_services.reminders_send(wave=wave)
 
 
 def dyad_remind(*, dyad: Dyad, wave: Wave, role: str):
@@ -145,12 +129,4 @@ def dyad_remind(*, dyad: Dyad, wave: Wave, role: str):
     if done:
         raise ValidationError(_("This partner has already submitted."))
     person = dyad.mentor if role == Role.MENTOR else dyad.protege
-    send = _mail().reminders_send
-    if not _accepts(send, "participants"):
-        raise SendingUnavailable(_("Reminding one person is not available yet."))
-    return send(wave=wave, participants=[person])
-
-
-def _accepts(function, name: str) -> bool:
-    parameters = inspect.signature(function).parameters.values()
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+    return participant_services.reminders_send(wave=wave, participants=[person])

@@ -198,8 +198,6 @@ def dyad_remind(request: HttpRequest, program: str, cohort: str, code: str) -> H
             messages.success(request, _("Reminder sent."))
         except ValidationError as error:
             _errors(request, error)
-        except services.SendingUnavailable as error:
-            messages.error(request, str(error))
     return redirect(_cohort_url(cohort, "dyad", dyad.research_code))
 
 
@@ -233,8 +231,8 @@ def wave_send(
         else:
             services.wave_remind(wave=wave)
             messages.success(request, _("Reminders for %s are on their way.") % wave)
-    except services.SendingUnavailable as error:
-        messages.error(request, str(error))
+    except ValidationError as error:
+        _errors(request, error)
     return redirect(_cohort_url(cohort, "manage"))
 
 

@@ -8,7 +8,6 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from assessments import dashboard_services
 from assessments.models import AlertFollowUp, DyadWaveResult, Instrument, Response, Wave
 from relationships.models import Cohort, Dyad, User
 from tests import factories
@@ -190,26 +189,12 @@ def test_actions_accept_only_post(client, cast, declining):
 # --- reminders -----------------------------------------------------------------------------
 
 
-class MailSpy:
-    """Stands in for ``assessments.participant_services`` and records every call."""
-
-    def __init__(self):
-        self.calls = []
-
-    def invitations_send(self, **kwargs):
-        self.calls.append(("invitations", kwargs))
-        return 2
-
-    def reminders_send(self, **kwargs):
-        self.calls.append(("reminders", kwargs))
-        return 1
-
-
 @pytest.fixture
-def mail(monkeypatch):
-    spy = MailSpy()
-    monkeypatch.setattr(dashboard_services, "_mail", lambda: spy)
-    return spy
+def mail(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core import mail as django_mail
+
+    return django_mail
 
 
 @pytest.fixture
@@ -241,7 +226,8 @@ def test_remind_sends_one_reminder_to_that_partner(client, cast, open_wave, mail
     url = cohort_url(cast, f"dyads/{cast.dyad.research_code}/remind/")
     response = client.post(url, {"wave": open_wave.number, "role": "protege"})
     assert response.status_code == 302
-    assert mail.calls == [("reminders", {"wave": open_wave, "participants": [cast.protege]})]
+    assert [m.to for m in mail.outbox] == [[cast.protege.email]]
+    assert mail.outbox[0].subject.startswith("Reminder")
 
 
 def test_no_reminder_goes_to_a_partner_who_has_submitted(client, cast, open_wave, mail):
@@ -249,43 +235,25 @@ def test_no_reminder_goes_to_a_partner_who_has_submitted(client, cast, open_wave
     url = cohort_url(cast, f"dyads/{cast.dyad.research_code}/remind/")
     response = client.post(url, {"wave": open_wave.number, "role": "mentor"})
     assert "already submitted" in " ".join(messages_of(response))
-    assert mail.calls == []
+    assert mail.outbox == []
 
 
 def test_no_reminder_goes_out_for_a_closed_wave(client, cast, declining, mail):
     client.force_login(cast.coordinator)
     url = cohort_url(cast, f"dyads/{cast.dyad.research_code}/remind/")
     client.post(url, {"wave": 1, "role": "mentor"})
-    assert mail.calls == []
+    assert mail.outbox == []
 
 
 def test_wave_buttons_send_invitations_and_reminders(client, cast, open_wave, mail):
     client.force_login(cast.coordinator)
     client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/invite/"))
+    invited = sorted(m.to[0] for m in mail.outbox)
+    mail.outbox.clear()
     client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/remind/"))
-    assert mail.calls == [("invitations", {"wave": open_wave}), ("reminders", {"wave": open_wave})]
-
-
-def test_reminding_one_person_says_so_when_the_mail_service_cannot(
-    client, cast, open_wave, monkeypatch
-):
-    class WaveOnly:
-        def reminders_send(self, *, wave):
-            raise AssertionError("must not remind the whole wave from a dyad's page")
-
-    monkeypatch.setattr(dashboard_services, "_mail", WaveOnly)
-    client.force_login(cast.coordinator)
-    url = cohort_url(cast, f"dyads/{cast.dyad.research_code}/remind/")
-    response = client.post(url, {"wave": open_wave.number, "role": "protege"})
-    assert "not available yet" in " ".join(messages_of(response))
-
-
-def test_sending_says_so_when_the_mail_service_is_missing(client, cast, open_wave, monkeypatch):
-    monkeypatch.setattr(dashboard_services, "MAIL_MODULE", "assessments.no_such_module")
-    client.force_login(cast.coordinator)
-    response = client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/invite/"))
-    assert response.status_code == 302
-    assert "not installed" in " ".join(messages_of(response))
+    reminded = sorted(m.to[0] for m in mail.outbox)
+    assert len(invited) == 4 and cast.mentor.email in invited
+    assert cast.mentor.email not in reminded and cast.protege.email in reminded
 
 
 # --- management ----------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+// Autosave: every changed answer is posted at once, so a closed tab loses nothing.
+// Without JavaScript the page still saves on every page turn.
+(function () {
+  "use strict";
+  const survey = document.querySelector(".survey[data-autosave-url]");
+  if (!survey) return;
+  const url = survey.dataset.autosaveUrl;
+  const form = survey.querySelector("form");
+  const status = survey.querySelector(".autosave-status");
+  const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const pending = new Map();
+  let timer = null;
+
+  function say(text) { if (status) status.textContent = text; }
+
+  async function flush() {
+    timer = null;
+    if (!pending.size) return;
+    const body = new URLSearchParams(Array.from(pending.entries()));
+    const sent = new Map(pending);
+    pending.clear();
+    try {
+      const reply = await fetch(url, {
+        method: "POST",
+        headers: { "X-CSRFToken": token },
+        body: body,
+        credentials: "same-origin",
+        keepalive: true,
+      });
+      if (reply.ok) { say("Saved."); return; }
+      const data = await reply.json().catch(() => ({}));
+      say((data.errors || ["Not saved."]).join(" "));
+    } catch (error) {
+      // A network blip: keep the answers and try again shortly.
+      sent.forEach((value, name) => { if (!pending.has(name)) pending.set(name, value); });
+      say("Offline: your answers will be saved when the connection returns.");
+      timer = setTimeout(flush, 3000);
+    }
+  }
+
+  form.addEventListener("change", function (event) {
+    const input = event.target;
+    if (!input.matches("input[type=radio][data-autosave]")) return;
+    pending.set(input.name, input.value);
+    say("Saving…");
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flush, 150);
+  });
+  window.addEventListener("pagehide", flush);
+})();
