@@ -12,61 +12,17 @@ import pytest
 from django.core.management import call_command
 
 from tests import factories
+from tests.browser.conftest import Visit
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_COHORT = "/coordinate/demo/2026/"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def demo(transactional_db):
     call_command("seed_demo", verbosity=0)
-
-
-class Visit:
-    """A signed-in browser tab that records console errors and uncaught exceptions."""
-
-    def __init__(self, browser, base_url: str):
-        self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        # base.html links no icon; the browser's own favicon request is not these pages'.
-        self.context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def _console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"{message.text} ({message.location.get('url')})")
-
-    def sign_in(self, email: str, password: str) -> None:
-        self.page.goto(self.base_url + "/accounts/login/")
-        self.page.fill("input[name=username]", email)
-        self.page.fill("input[name=password]", password)
-        self.page.click("form button[type=submit]")
-        self.page.wait_for_load_state()
-
-    def go(self, path: str):
-        return self.page.goto(self.base_url + path)
 
 
 @pytest.fixture

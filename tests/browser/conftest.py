@@ -1,0 +1,69 @@
+"""Real Chromium for the browser tests, driven by Playwright (never `playwright install`).
+
+Every test in this folder is skipped, with the reason printed, when Debian's Chromium
+is not at /usr/bin/chromium (`apt-get install chromium`).
+"""
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason="browser tests need Chromium at /usr/bin/chromium")
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser tab that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser, base_url: str, width: int = 1280):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.page.goto(self.base_url + "/accounts/login/")
+        self.page.fill("input[name=username]", email)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def go(self, path: str):
+        return self.page.goto(self.base_url + path)
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core (bundled by axe-playwright-python) findings of serious or critical impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]

@@ -1,0 +1,124 @@
+"""Mentor and protégé do their whole part in real Chromium: link, survey, resume, results.
+
+With ``CONTINUUM_SCREENSHOTS=1`` the journey saves survey and results screenshots at
+1280 and 390 px into docs/screenshots/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from assessments.models import Response, Wave
+from assessments.participant_services import invitations_send
+from relationships.models import Dyad
+from tests.browser.conftest import Visit, serious_violations
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def journey(transactional_db, live_server, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = live_server.url
+    call_command("seed_demo", "--dyads", "8", "--waves", "2", verbosity=0)
+    dyad = Dyad.objects.get(mentor__user__email="mentor@example.org")
+    wave = Wave.objects.get(cohort=dyad.cohort, number=2)
+    invitations_send(wave=wave)
+    return dyad, wave
+
+
+def link_of(email: str) -> str:
+    message = next(m for m in mail.outbox if m.to == [email])
+    return re.search(r"http://\S+/invite/\S+/", message.body).group(0)
+
+
+def answer_page(page, limit: int | None = None) -> int:
+    names = page.eval_on_selector_all(
+        "input[type=radio][data-autosave]", "els => [...new Set(els.map(e => e.name))]"
+    )
+    for name in names[:limit]:
+        choice = page.locator(f'input[name="{name}"][value="6"]')
+        if not choice.count():
+            choice = page.locator(f'input[name="{name}"][value="2"]')
+        choice.check()
+    return len(names[:limit])
+
+
+def wait_saved(page) -> None:
+    page.wait_for_function("document.querySelector('.autosave-status').textContent === 'Saved.'")
+
+
+def finish_survey(page, shots: str | None = None) -> None:
+    while True:
+        answer_page(page)
+        wait_saved(page)
+        if page.locator("button[name=review]").count():
+            page.click("button[name=review]")
+            break
+        page.click("button[name=next]")
+    page.click("text=Submit my answers")
+    page.wait_for_url("**/me/results/**")
+
+
+def shoot(page, name: str) -> None:
+    if os.environ.get("CONTINUUM_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_both_partners_answer_resume_submit_and_see_results(journey, chromium, live_server):
+    dyad, wave = journey
+    mentor = Visit(chromium, live_server.url)
+    mentor.page.goto(link_of("mentor@example.org"))
+    mentor.page.click("text=Continue to your survey")
+    mentor.page.wait_for_url("**/page/1/")
+    assert serious_violations(mentor.page) == []
+    half = answer_page(mentor.page, limit=9)
+    wait_saved(mentor.page)
+    mentor.context.close()  # the tab is closed mid-survey
+
+    saved = Response.objects.get(dyad=dyad, wave=wave, role="mentor").answers.count()
+    assert saved == half == 9
+
+    again = Visit(chromium, live_server.url)
+    again.sign_in("mentor@example.org", "continuum-demo")
+    again.go("/me/")
+    assert serious_violations(again.page) == []
+    again.page.click("text=Continue (")
+    again.page.wait_for_url("**/page/1/")
+    checked = again.page.locator("input[type=radio]:checked").count()
+    assert checked == 9
+    shoot(again.page, "survey-1280.png")
+    finish_survey(again.page)
+    assert "Waiting for your partner" in again.page.content()
+
+    protege = Visit(chromium, live_server.url, width=390)
+    protege.page.goto(link_of("protege@example.org"))
+    protege.page.click("text=Continue to your survey")
+    protege.page.wait_for_url("**/page/1/")
+    shoot(protege.page, "survey-390.png")
+    finish_survey(protege.page)
+    assert "Three things to try next" in protege.page.content()
+    shoot(protege.page, "results-390.png")
+    assert serious_violations(protege.page) == []
+
+    again.page.reload()
+    assert "Where you are on the continuum" in again.page.content()
+    shoot(again.page, "results-1280.png")
+    assert again.errors == [] and protege.errors == []
+
+
+def test_a_participant_of_another_dyad_gets_404_on_the_results(journey, chromium, live_server):
+    dyad, wave = journey
+    other = Dyad.objects.exclude(pk=dyad.pk).first().mentor.user
+    other.set_password("another-secret-9")
+    other.save()
+    outsider = Visit(chromium, live_server.url)
+    outsider.sign_in(other.email, "another-secret-9")
+    reply = outsider.go(f"/me/results/{dyad.research_code}/{wave.number}/")
+    assert reply.status == 404
