@@ -198,7 +198,7 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     if not invitation.participant.user.has_usable_password():
         messages.info(
             request,
-            _("Welcome! You can set a password from the menu to sign in later without a link."),
+            _("Welcome! Choose \"Password\" in the menu to sign in later without a link."),
         )
     return redirect(
         reverse("assessments:survey", args=[invitation.dyad.research_code, invitation.wave.number])

@@ -112,3 +112,10 @@ def test_the_commands_report_what_they_sent(wave, capsys):
     assert "8 invitations sent" in capsys.readouterr().out
     call_command("send_reminders", "--wave", str(wave.pk))
     assert "reminders sent" in capsys.readouterr().out
+
+
+def test_a_forgotten_password_is_reset_by_email(client, wave):
+    reply = client.post("/accounts/password/reset/", {"email": "mentor@example.org"})
+    assert reply.status_code == 302
+    assert mail.outbox[-1].to == ["mentor@example.org"]
+    assert "/accounts/password/reset/" in mail.outbox[-1].body
