@@ -54,6 +54,26 @@ def dyad_for_participant(*, user, code: str) -> tuple[Dyad, Participant]:
     return dyad, participant
 
 
+def dyad_for_results(*, user, code: str, role: str | None) -> tuple[Dyad, str]:
+    """The dyad and the side whose results page is shown.
+
+    Partners see their own side; staff may view either side (``role``, default mentor)
+    of any dyad, read-only; everyone else gets ``Http404``.
+    """
+    participant = getattr(user, "participant", None)
+    if participant is not None:
+        mine = Dyad.objects.for_participant(participant).filter(research_code=code)
+        dyad = mine.select_related("cohort__program", "mentor", "protege").first()
+        if dyad is not None:
+            return dyad, dyad.role_of(participant)
+    if not user.is_staff:
+        raise Http404
+    dyad = get_object_or_404(
+        Dyad.objects.select_related("cohort__program", "mentor", "protege"), research_code=code
+    )
+    return dyad, role if role in ("mentor", "protege") else "mentor"
+
+
 def wave_of(dyad: Dyad, number: int) -> Wave:
     return get_object_or_404(
         Wave.objects.select_related("instrument"),

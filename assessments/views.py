@@ -152,10 +152,11 @@ def survey_review(request: HttpRequest, code: str, wave: int) -> HttpResponse:
 @login_required
 @require_GET
 def results(request: HttpRequest, code: str, wave: int) -> HttpResponse:
-    dyad, participant = selectors.dyad_for_participant(user=request.user, code=code)
+    dyad, role = selectors.dyad_for_results(
+        user=request.user, code=code, role=request.GET.get("role")
+    )
     wave_obj = selectors.wave_of(dyad, wave)
     result = selectors.result_of(dyad=dyad, wave=wave_obj)
-    role = dyad.role_of(participant)
     ready = bool(result and result.mentor_submitted and result.protege_submitted)
     context = {"dyad": dyad, "wave": wave_obj, "result": result, "ready": ready, "role": role}
     if ready:
@@ -198,7 +199,7 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     if not invitation.participant.user.has_usable_password():
         messages.info(
             request,
-            _("Welcome! Choose \"Password\" in the menu to sign in later without a link."),
+            _('Welcome! Choose "Password" in the menu to sign in later without a link.'),
         )
     return redirect(
         reverse("assessments:survey", args=[invitation.dyad.research_code, invitation.wave.number])

@@ -191,3 +191,22 @@ def test_the_survey_page_and_autosave_use_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         mentor.post(url("survey_autosave", dyad, wave), many)
     assert json.loads(mentor.post(url("survey_autosave", dyad, wave), many).content)["saved"] == 40
+
+
+def test_staff_may_view_either_side_of_a_results_page(client, demo):
+    from relationships.models import User
+
+    dyad, _ = demo
+    first = Wave.objects.get(cohort=dyad.cohort, number=1)
+    client.force_login(User.objects.get(email="admin@example.org"))
+    assert client.get(url("results", dyad, first)).status_code == 200
+    assert client.get(url("results", dyad, first) + "?role=protege").status_code == 200
+
+
+def test_a_coordinator_gets_404_on_a_participant_results_page(client, demo):
+    from relationships.models import User
+
+    dyad, _ = demo
+    first = Wave.objects.get(cohort=dyad.cohort, number=1)
+    client.force_login(User.objects.get(email="coordinator@example.org"))
+    assert client.get(url("results", dyad, first)).status_code == 404
