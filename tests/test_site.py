@@ -45,3 +45,25 @@ def test_pure_modules_import_nothing_from_django(name):
         for alias in getattr(node, "names", [])
     ]
     assert not [name for name in imported if name.split(".")[0] == "django"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("/accounts/password/reset/", "Reset your password"),
+        ("/accounts/password/reset/MQ/bad-token/", "no longer valid"),
+    ],
+)
+def test_password_pages_render_with_their_titles(client, url, title):
+    page = client.get(url, follow=True)
+    assert page.status_code == 200 and title in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_password_change_page_asks_for_the_old_and_new_password(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    page = client.get("/accounts/password/").content.decode()
+    assert "Choose a password" in page and 'name="old_password"' in page
