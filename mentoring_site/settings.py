@@ -135,7 +135,7 @@ PASSWORD_HASHERS = [
 ]
 AUTH_USER_MODEL = "relationships.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "assessments:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"

@@ -67,3 +67,12 @@ def test_the_password_change_page_asks_for_the_old_and_new_password(client):
     client.force_login(UserFactory())
     page = client.get("/accounts/password/").content.decode()
     assert "Choose a password" in page and 'name="old_password"' in page
+
+
+@pytest.mark.django_db
+def test_the_home_page_points_each_person_to_their_pages(client, cast):
+    client.force_login(cast.mentor.user)
+    assert "/me/" in client.get("/").content.decode()
+    client.force_login(cast.coordinator)
+    page = client.get("/").content.decode()
+    assert "Program dashboards" in page and "My surveys and results" not in page
