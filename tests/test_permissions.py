@@ -1,0 +1,152 @@
+"""Who may open what (DESIGN §7): every URL of the project, visited by every persona.
+
+The URL list comes from the resolver, so a new URL without a row here fails the test.
+Statuses: 200 page, 302 redirect (to sign-in for anonymous visitors, or onwards),
+404 hidden, 405 wrong method (the endpoint only takes POST; nothing is shown).
+"""
+
+import pytest
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from assessments.models import Wave
+from relationships.models import Dyad, User
+from tests import factories
+
+PERSONAS = ("anonymous", "mentor", "protege", "outsider", "coordinator", "other_coord", "admin")
+ALL = dict.fromkeys(PERSONAS, 200)
+SIGNED_IN = {**ALL, "anonymous": 302}
+OWN = {
+    "anonymous": 302,
+    "mentor": 200,
+    "protege": 200,
+    "outsider": 404,
+    "coordinator": 404,
+    "other_coord": 404,
+    "admin": 404,
+}
+OWN_REDIRECT = {**OWN, "mentor": 302, "protege": 302}
+RESULTS = {**OWN, "admin": 200}
+COORDINATE = {
+    "anonymous": 302,
+    "mentor": 404,
+    "protege": 404,
+    "outsider": 404,
+    "coordinator": 200,
+    "other_coord": 404,
+    "admin": 200,
+}
+POST_ONLY = {**dict.fromkeys(PERSONAS, 405), "anonymous": 302}
+
+EXPECTED = {
+    "home": ALL,
+    "healthz": ALL,
+    "login": ALL,
+    "logout": {**dict.fromkeys(PERSONAS, 405)},
+    "password_change": SIGNED_IN,
+    "password_reset": ALL,
+    "password_reset_done": ALL,
+    "password_reset_confirm": ALL,
+    "password_reset_complete": ALL,
+    "assessments:home": SIGNED_IN,
+    "assessments:survey": OWN_REDIRECT,
+    "assessments:survey_page": OWN,
+    "assessments:survey_autosave": POST_ONLY,
+    "assessments:survey_review": OWN,
+    "assessments:results": RESULTS,
+    "assessments:magic_link": dict.fromkeys(PERSONAS, 400),
+    "coordinate:programs": {**COORDINATE, "other_coord": 200},
+    "coordinate:program": COORDINATE,
+    "coordinate:cohort_create": COORDINATE,
+    "coordinate:cohort": COORDINATE,
+    "coordinate:alerts": COORDINATE,
+    "coordinate:alert_follow_up": POST_ONLY,
+    "coordinate:psychometrics": COORDINATE,
+    "coordinate:manage": COORDINATE,
+    "coordinate:wave_create": COORDINATE,
+    "coordinate:wave_edit": COORDINATE,
+    "coordinate:wave_invite": POST_ONLY,
+    "coordinate:wave_remind": POST_ONLY,
+    "coordinate:dyad_create": COORDINATE,
+    "coordinate:dyad_import": COORDINATE,
+    "coordinate:dyad": COORDINATE,
+    "coordinate:dyad_remind": POST_ONLY,
+    "coordinate:dyad_end": POST_ONLY,
+}
+
+
+def project_urls(patterns=None, namespace=None):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            yield from project_urls(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_of_the_project_has_a_row():
+    assert sorted(project_urls()) == sorted(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("seed_demo", "--dyads", "4", "--waves", "2", verbosity=0)
+        dyad = Dyad.objects.get(mentor__user__email="mentor@example.org")
+        outsider = Dyad.objects.exclude(pk=dyad.pk).first().mentor.user
+        other = factories.CoordinatorFactory(program__slug="elsewhere").user
+        yield {"dyad": dyad, "outsider": outsider, "other_coord": other}
+        call_command("flush", "--noinput", verbosity=0)
+
+
+def user_of(persona: str, world) -> User | None:
+    emails = {
+        "mentor": "mentor@example.org",
+        "protege": "protege@example.org",
+        "coordinator": "coordinator@example.org",
+        "admin": "admin@example.org",
+    }
+    if persona in emails:
+        return User.objects.get(email=emails[persona])
+    return world.get(persona)
+
+
+def url_for(name: str, world) -> str:
+    dyad = world["dyad"]
+    wave = Wave.objects.get(cohort=dyad.cohort, number=1)
+    own = {"code": dyad.research_code, "wave": 1}
+    where = {"program": "demo", "cohort": "2026"}
+    kwargs = {
+        "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "assessments:survey": {**own, "wave": 2},
+        "assessments:survey_page": {**own, "wave": 2, "page": 1},
+        "assessments:survey_autosave": {**own, "wave": 2},
+        "assessments:survey_review": {**own, "wave": 2},
+        "assessments:results": own,
+        "assessments:magic_link": {"token": "not-a-real-token"},
+        "coordinate:program": {"program": "demo"},
+        "coordinate:cohort_create": {"program": "demo"},
+        "coordinate:wave_edit": {**where, "number": wave.number},
+        "coordinate:wave_invite": {**where, "number": 2},
+        "coordinate:wave_remind": {**where, "number": 2},
+        "coordinate:dyad": {**where, "code": dyad.research_code},
+        "coordinate:dyad_remind": {**where, "code": dyad.research_code},
+        "coordinate:dyad_end": {**where, "code": dyad.research_code},
+    }.get(name)
+    if kwargs is None and name.startswith("coordinate:") and name != "coordinate:programs":
+        kwargs = where
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_persona_gets_the_designed_status(client, world, name, persona):
+    user = user_of(persona, world)
+    if user is not None:
+        client.force_login(user)
+    response = client.get(url_for(name, world))
+    assert response.status_code == EXPECTED[name][persona]
+    if response.status_code == 302 and persona == "anonymous":
+        assert response.url.startswith("/accounts/login/")
