@@ -6,6 +6,7 @@ from .models import (
     Answer,
     Battery,
     DyadWaveResult,
+    ExportLog,
     Instrument,
     Invitation,
     Item,
@@ -175,3 +176,22 @@ class AlertFollowUpAdmin(admin.ModelAdmin):
     list_select_related = ["dyad", "wave", "created_by"]
     raw_id_fields = ["dyad", "wave", "created_by"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is written by the exports themselves."""
+
+    list_display = ["created_at", "user", "cohort_path", "format", "rows", "via"]
+    list_filter = ["format", "via"]
+    search_fields = ["cohort_path", "user__email"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

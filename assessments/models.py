@@ -452,3 +452,27 @@ class AlertFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dyad.research_code} {self.wave} {self.reason}"
+
+
+class ExportLog(models.Model):
+    """Audit trail of research exports: who, when, which cohort and file, how many rows."""
+
+    user = models.ForeignKey("relationships.User", on_delete=models.SET_NULL, null=True, blank=True)
+    cohort = models.ForeignKey(Cohort, on_delete=models.SET_NULL, null=True)
+    cohort_path = models.CharField(max_length=130)
+    format = models.CharField(max_length=12)
+    rows = models.PositiveIntegerField(default=0)
+    via = models.CharField(max_length=12, help_text=_("command or page"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("export_cohort", "Can export cohort research files")]
+
+    def __str__(self) -> str:
+        return f"{self.cohort_path} {self.format} by {self.user or 'command line'}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.cohort_id and not self.cohort_path:
+            self.cohort_path = self.cohort.path
+        super().save(*args, **kwargs)

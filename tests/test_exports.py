@@ -1,0 +1,172 @@
+"""Research files: exact columns, pandas-readable, pseudonymous, formula-safe, consistent."""
+
+import io
+import math
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments import exports
+from assessments.export_services import FORMATS, export_stream, export_zip
+from assessments.models import ExportLog
+from relationships.models import Cohort, Participant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cohort() -> Cohort:
+    call_command("seed_demo", "--dyads", "8", "--waves", "3", verbosity=0)
+    return Cohort.objects.select_related("program").get(program__slug="demo")
+
+
+def text_of(cohort: Cohort, format: str) -> str:
+    chunks, _ = export_stream(cohort=cohort, format=format)
+    return "".join(chunks)
+
+
+def frame_of(cohort: Cohort, format: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text_of(cohort, format)), keep_default_na=True)
+
+
+@pytest.mark.parametrize(
+    ("format", "columns"),
+    [
+        ("long", exports.LONG_COLUMNS),
+        ("dyad", exports.DYAD_COLUMNS),
+        ("pairwise", exports.PAIRWISE_COLUMNS),
+        ("codebook", exports.CODEBOOK_COLUMNS),
+    ],
+)
+def test_each_file_has_exactly_the_designed_columns(cohort, format, columns):
+    assert list(frame_of(cohort, format).columns) == columns
+
+
+def test_the_respondent_file_lists_items_then_subscales_then_batteries(cohort):
+    columns = list(frame_of(cohort, "respondent").columns)
+    assert columns[:7] == exports.RESPONDENT_ID_COLUMNS
+    assert columns[7] == "REL-LG-1" and "OVR-3" in columns
+    assert columns[-6:] == ["REL", "CAR", "PSY", "STR", "OVR", "KRAM"]
+    assert columns[-7] == "PSY-FR" and "REL-LG" in columns
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_pandas_reads_every_file_without_warnings(cohort, format, recwarn):
+    frame = frame_of(cohort, format)
+    assert len(frame) > 0
+    assert not [w for w in recwarn if "pandas" in str(w.filename)]
+
+
+def test_no_name_or_email_appears_in_any_file(cohort):
+    people = Participant.objects.select_related("user")
+    secrets = {p.name for p in people if p.name} | {p.user.email for p in people if p.user}
+    for format in FORMATS:
+        text = text_of(cohort, format)
+        assert not [s for s in secrets if s in text], format
+
+
+def test_formula_like_cells_come_out_inert(cohort):
+    cohort.program.name = "+cmd"
+    cohort.program.save()
+    Participant.objects.filter(pk=cohort.dyads.first().mentor_id).update(
+        name='=HYPERLINK("http://x","y")'
+    )
+    for format in FORMATS:
+        for line in text_of(cohort, format).splitlines():
+            for cell in line.split(","):
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (format, cell)
+                if cell.startswith("-"):
+                    float(cell)  # only numbers may start with a minus
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+cmd", "'+cmd"),
+        ("-cmd", "'-cmd"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-0.5000", "-0.5000"),
+        ("+3", "+3"),
+        ("plain", "plain"),
+        (5, 5),
+    ],
+)
+def test_neutralise_defuses_formulas_and_keeps_numbers(cell, safe):
+    assert exports.neutralise(cell) == safe
+
+
+def test_the_dyad_file_equals_a_recomputation_from_the_long_file(cohort):
+    long = frame_of(cohort, "long")
+    dyads = frame_of(cohort, "dyad").set_index(["wave", "dyad"])
+    scale = {"STR": (1, 5)}
+    long["value"] = long["value"].astype(float)
+    low, high = zip(*[scale.get(b, (1, 7)) for b in long["battery"]], strict=True)
+    long["scored"] = np.where(
+        long["reverse_keyed"], np.array(low) + np.array(high) - long["value"], long["value"]
+    )
+    k = long.groupby(["wave", "dyad", "role", "subscale"])["item"].transform("nunique")
+    by_sub = (
+        long.assign(k=k)
+        .groupby(["wave", "dyad", "role", "battery", "subscale"])
+        .agg(mean=("scored", "mean"), n=("scored", "count"), k=("k", "first"))
+    )
+    need = np.maximum(2, np.ceil(2 * by_sub["k"] / 3))
+    by_sub["score"] = by_sub["mean"].where(by_sub["n"] >= np.minimum(need, by_sub["k"]))
+    batteries = by_sub.groupby(["wave", "dyad", "role", "battery"])["score"].agg(
+        lambda s: s.mean() if s.isna().sum() <= 1 else math.nan
+    )
+    wide = batteries.unstack(["role", "battery"])
+    for x in ("REL", "CAR", "PSY", "STR", "OVR"):
+        for side in ("mentor", "protege"):
+            expected = wide[(side, x)].round(4)
+            got = dyads[f"{x}_{side}"].reindex(expected.index)
+            pd.testing.assert_series_equal(got, expected, check_names=False, atol=1e-4)
+        both = dyads[[f"{x}_mentor", f"{x}_protege"]]
+        pd.testing.assert_series_equal(
+            dyads[f"{x}_dyad"], both.mean(axis=1, skipna=False), check_names=False, atol=2e-4
+        )
+        pd.testing.assert_series_equal(
+            dyads[f"{x}_diff"], both.iloc[:, 1] - both.iloc[:, 0], check_names=False, atol=2e-4
+        )
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_exports_use_the_same_number_of_queries_at_two_sizes(format):
+    def queries() -> int:
+        cohort = Cohort.objects.select_related("program").get(program__slug="demo")
+        with CaptureQueriesContext(connection) as captured:
+            text_of(cohort, format)
+        return len(captured)
+
+    call_command("seed_demo", "--dyads", "4", "--waves", "2", verbosity=0)
+    small = queries()
+    call_command("seed_demo", "--dyads", "30", "--waves", "2", verbosity=0)
+    assert queries() == small
+
+
+def test_the_command_writes_a_file_and_logs_the_export(cohort, tmp_path):
+    target = tmp_path / "long.csv"
+    call_command("export_cohort", "demo/2026", "--format", "long", "-o", str(target))
+    rows = len(target.read_text().splitlines()) - 1
+    log = ExportLog.objects.get()
+    assert (log.cohort_path, log.format, log.rows, log.via) == (
+        "demo/2026",
+        "long",
+        rows,
+        "command",
+    )
+
+
+def test_the_zip_holds_five_files_and_a_readme(cohort):
+    data, rows = export_zip(cohort=cohort)
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert sorted(names) == sorted([f"demo-2026-{f}.csv" for f in FORMATS] + ["README.txt"])
+    assert rows > 0
