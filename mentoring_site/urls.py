@@ -35,6 +35,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("exports/", include("assessments.export_urls")),
     path("", include("assessments.urls")),
     path("coordinate/", include("assessments.dashboard_urls")),
 ]

@@ -170,3 +170,35 @@ def test_the_zip_holds_five_files_and_a_readme(cohort):
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert sorted(names) == sorted([f"demo-2026-{f}.csv" for f in FORMATS] + ["README.txt"])
     assert rows > 0
+
+
+def test_staff_need_the_export_permission(client, cohort):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert client.get("/exports/").status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="export_cohort"))
+    client.force_login(staff)
+    assert client.get("/exports/").status_code == 200
+    reply = client.get("/exports/", {"cohort": cohort.pk, "format": "dyad"})
+    body = b"".join(reply.streaming_content).decode()
+    assert body.startswith("program,cohort,wave,dyad,mentor,protege,")
+    log = ExportLog.objects.get()
+    assert (log.user, log.format, log.rows, log.via) == (
+        staff,
+        "dyad",
+        body.count("\n") - 1,
+        "page",
+    )
+
+
+def test_the_page_offers_the_zip(client, cohort):
+    from relationships.models import User
+
+    client.force_login(User.objects.get(email="admin@example.org"))
+    reply = client.get("/exports/", {"cohort": cohort.pk, "format": "zip"})
+    assert reply["Content-Type"] == "application/zip"
+    assert "README.txt" in zipfile.ZipFile(io.BytesIO(reply.content)).namelist()

@@ -72,6 +72,7 @@ EXPECTED = {
     "coordinate:dyad": COORDINATE,
     "coordinate:dyad_remind": POST_ONLY,
     "coordinate:dyad_end": POST_ONLY,
+    "exports:index": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
 }
 
 
