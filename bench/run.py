@@ -113,7 +113,54 @@ def bench_dashboard() -> list[Row]:
     return [Row(*vars(row).values()) for row in rows()]
 
 
-BENCHMARKS = {"recompute": bench_recompute, "dashboard": bench_dashboard}
+def bench_export() -> list[Row]:
+    """The long export (in a child process) against COPY of the same rows, PostgreSQL only."""
+    import resource
+    import subprocess
+
+    from django.db import connection
+
+    from assessments.export_selectors import long_records
+    from relationships.models import Cohort
+
+    if connection.vendor != "postgresql":
+        return [Row("long export vs COPY", "skipped", "", "needs DATABASE_URL", "", "")]
+    cohort = Cohort.objects.select_related("program").get(program__slug="demo", slug="2026")
+    rows = sum(1 for _ in long_records(cohort=cohort))
+    command = [sys.executable, str(ROOT / "manage.py"), "export_cohort", "demo/2026",
+               "--format", "long", "-o", os.devnull]  # fmt: skip
+    measured = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    baseline = timed(lambda: _copy_long(connection, cohort.pk))
+    ratio = baseline / measured
+    return [
+        Row(f"long export, {rows:,} answers", f"{rows / measured:,.0f} rows/s", ">= 50% of COPY",
+            f"COPY {rows / baseline:,.0f} rows/s", f"{ratio:.0%}",
+            "ok" if ratio >= 0.5 else "UNDER"),
+        Row("long export, peak RSS of the exporting process", f"{peak_mb:.0f} MB", "< 300 MB",
+            "", "", "ok" if peak_mb < 300 else "OVER"),
+    ]  # fmt: skip
+
+
+def _copy_long(connection, cohort_id: int) -> None:
+    import io
+
+    sql = f"""COPY (
+        SELECT w.number, d.research_code, p.research_code, r.role, i.code, a.value, r.submitted_at
+        FROM assessments_answer a
+        JOIN assessments_response r ON r.id = a.response_id
+        JOIN assessments_wave w ON w.id = r.wave_id
+        JOIN relationships_dyad d ON d.id = r.dyad_id
+        JOIN relationships_participant p ON p.id = r.respondent_id
+        JOIN assessments_item i ON i.id = a.item_id
+        WHERE w.cohort_id = {int(cohort_id)} AND r.status = 'submitted'
+        ORDER BY w.number, d.research_code, r.role, i.id
+    ) TO STDOUT WITH CSV"""
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(sql, io.StringIO())
+
+
+BENCHMARKS = {"recompute": bench_recompute, "dashboard": bench_dashboard, "export": bench_export}
 
 
 def main() -> None:
