@@ -38,15 +38,22 @@ def items_frame(*, instrument_ids: Iterable[int]) -> pd.DataFrame:
     return frame.astype({"reverse_keyed": bool, "scale_min": int, "scale_max": int})
 
 
-def _submitted(cohort: Cohort, dyad_ids: list[int] | None) -> QuerySet[Response]:
+def _submitted(
+    cohort: Cohort, dyad_ids: list[int] | None, wave: int | None = None
+) -> QuerySet[Response]:
     responses = Response.objects.submitted().filter(wave__cohort=cohort)
+    if wave is not None:
+        responses = responses.filter(wave__number=wave)
     return responses if dyad_ids is None else responses.filter(dyad_id__in=dyad_ids)
 
 
-def responses_frame(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:
-    """Submitted responses: ``RESPONSES_COLUMNS`` plus the wave's ``instrument``."""
+def responses_frame(
+    *, cohort: Cohort, dyad_ids: list[int] | None = None, wave: int | None = None
+) -> pd.DataFrame:
+    """Submitted responses (of some dyads, of one wave number): ``RESPONSES_COLUMNS`` plus
+    the wave's ``instrument``."""
     rows = (
-        _submitted(cohort, dyad_ids)
+        _submitted(cohort, dyad_ids, wave)
         .order_by()
         .values_list("id", "dyad_id", "wave__number", "role", "wave__instrument_id")
     )
@@ -57,6 +64,7 @@ def answers_frame(
     *,
     cohort: Cohort,
     dyad_ids: list[int] | None = None,
+    wave: int | None = None,
     responses: pd.DataFrame | None = None,
     items: pd.DataFrame | None = None,
     progress: Callable[[int], None] | None = None,
@@ -69,12 +77,12 @@ def answers_frame(
     the number of rows read after each chunk.
     """
     if responses is None:
-        responses = responses_frame(cohort=cohort, dyad_ids=dyad_ids)
+        responses = responses_frame(cohort=cohort, dyad_ids=dyad_ids, wave=wave)
     if items is None:
         items = items_frame(instrument_ids=responses["instrument"].unique().tolist())
     # order_by(): the models' default orderings would join half the schema.
     rows = (
-        Answer.objects.filter(response__in=_submitted(cohort, dyad_ids))
+        Answer.objects.filter(response__in=_submitted(cohort, dyad_ids, wave))
         .order_by()
         .values_list("response_id", "item_id", "value")
     )

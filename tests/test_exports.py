@@ -202,3 +202,77 @@ def test_the_page_offers_the_zip(client, cohort):
     reply = client.get("/exports/", {"cohort": cohort.pk, "format": "zip"})
     assert reply["Content-Type"] == "application/zip"
     assert "README.txt" in zipfile.ZipFile(io.BytesIO(reply.content)).namelist()
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the COPY path of the long file is PostgreSQL's"
+)
+
+
+def python_long(cohort: Cohort) -> str:
+    """The long file as the portable path writes it (row by row in Python)."""
+    from assessments.export_selectors import long_records
+
+    rows = exports.long_rows(long_records(cohort=cohort))
+    return "".join(exports.csv_chunks(exports.LONG_COLUMNS, rows))
+
+
+@on_postgresql
+def test_the_copy_path_writes_the_same_bytes_as_the_python_path(cohort):
+    Participant.objects.filter(pk=cohort.dyads.first().mentor_id).update(research_code="-cmd")
+    Participant.objects.filter(pk=cohort.dyads.last().mentor_id).update(research_code="a,b")
+    cohort.slug = "-x"
+    cohort.save()
+    text = text_of(cohort, "long")
+    assert text == python_long(cohort)
+    assert "'-cmd" in text and '"a,b"' in text and ",'-x," in text
+
+
+@on_postgresql
+def test_the_copy_path_counts_its_rows(cohort, tmp_path):
+    call_command("export_cohort", "demo/2026", "--format", "long", "-o", str(tmp_path / "l.csv"))
+    log = ExportLog.objects.get(format="long")
+    assert log.rows == len((tmp_path / "l.csv").read_text().splitlines()) - 1 > 0
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_that_stops_early_cancels_the_copy_and_leaves_the_connection_usable():
+    call_command("seed_demo", "--dyads", "40", "--waves", "2", verbosity=0)
+    cohort = Cohort.objects.select_related("program").get(program__slug="demo")
+    from assessments import export_selectors
+
+    blocks = export_selectors.long_copy(cohort=cohort)
+    export_selectors.COPY_BLOCK, saved = 1000, export_selectors.COPY_BLOCK
+    try:
+        assert next(blocks).count("\r\n") >= 1
+        blocks.close()
+    finally:
+        export_selectors.COPY_BLOCK = saved
+    assert Cohort.objects.filter(pk=cohort.pk).exists()
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "cell", ["-1", "+2.5", "-.5", "1e3", "-1e-3", "-1.", "-inf", "-nan", "- 1", "-1_0", "=1",
+             "@a", "\tx", "\rx", "+", "-", "plain", "-1\n", "'-x"],
+)  # fmt: skip
+def test_postgresql_neutralises_exactly_as_python_does(cell):
+    from assessments.export_selectors import _neutralised
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_neutralised('c')} FROM (SELECT %s::text AS c) t", [cell])
+        assert cursor.fetchone()[0] == exports.neutralise(cell)
+
+
+@pytest.mark.parametrize("format", ["respondent", "pairwise"])
+def test_frames_of_a_few_dyads_give_the_same_file_as_one_frame(cohort, format, monkeypatch):
+    from assessments import export_selectors
+
+    whole = text_of(cohort, format)
+    monkeypatch.setattr(export_selectors, "DYADS_PER_FRAME", 3)
+    with CaptureQueriesContext(connection) as queries:
+        pieces = text_of(cohort, format)
+    assert pieces == whole
+    waves = cohort.waves.count()
+    assert len(queries) >= 3 * waves * 3  # 8 dyads in frames of 3: three frames a wave
