@@ -9,12 +9,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from .exports import LONG_COLUMNS
 
 ROLES = ("mentor", "protege")
+# Slugs and research codes: no spaces, quotes, commas or line breaks, so a code is the
+# same cell in every file and every export path (export_selectors.long_copy relies on it).
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str])
     for key in ("program", "cohort", "dyad", "respondent", "item"):
         if not values[key].strip():
             problems.append(f"line {line}: {key} is empty")
+        elif key != "item" and not CODE.fullmatch(values[key]):
+            problems.append(
+                f"line {line}: {key} {values[key]!r} must be letters, digits, '.', '_' or '-' "
+                "(at most 64, starting with a letter or digit)"
+            )
     spec = catalogue.get((values["instrument"], version or 0), {}).get(values["item"])
     if version is not None and (values["instrument"], version) not in catalogue:
         problems.append(

@@ -16,6 +16,8 @@ from typing import Any
 BATTERY_CODES = ("REL", "CAR", "PSY", "STR", "OVR")
 MAX_SCALE_POINTS = 11
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Subscale and item codes become CSV cells and column names: no spaces, commas or breaks.
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 INSTRUMENT_KEYS = {"code", "version", "title", "description", "batteries"}
 BATTERY_KEYS = {"code", "title", "intro_mentor", "intro_protege", "scale", "subscales"}
 SUBSCALE_KEYS = {"code", "title", "description", "items"}
@@ -132,6 +134,7 @@ def _check_subscale(subscale, where, battery_code, scale_ok, seen, problems) -> 
     else:
         if isinstance(battery_code, str) and not code.startswith(battery_code):
             problems.append(Problem(f"{where}.code", f"must start with {battery_code}"))
+        _code_shape(code, where, problems)
         _unique(code, f"{where}.code", "subscale", seen, problems)
     _text(subscale, "title", where, problems)
     items = subscale.get("items")
@@ -153,12 +156,18 @@ def _check_item(item, where, subscale_code, seen, problems) -> None:
     else:
         if isinstance(subscale_code, str) and not code.startswith(f"{subscale_code}-"):
             problems.append(Problem(f"{where}.code", f"must start with {subscale_code}-"))
+        _code_shape(code, where, problems)
         _unique(code, f"{where}.code", "item", seen, problems)
     for side in ("mentor", "protege"):
         _text(item, side, where, problems, what=f"the {side} wording")
     for flag in ("reverse_keyed", "allow_na"):
         if flag in item and not isinstance(item[flag], bool):
             problems.append(Problem(f"{where}.{flag}", "must be true or false"))
+
+
+def _code_shape(code: str, where: str, problems: list[Problem]) -> None:
+    if not CODE.fullmatch(code):
+        problems.append(Problem(f"{where}.code", "use letters, digits, '.', '_' and '-' only"))
 
 
 def _text(obj: dict, key: str, where: str, problems: list[Problem], what: str = "") -> None:

@@ -73,6 +73,7 @@ def line(item="REL-LG-1", battery="REL", sub="REL-LG", rk="false", v="5") -> str
     return GOOD.format(item=item, battery=battery, sub=sub, rk=rk, v=v)
 
 
+BROKEN_CODE = '"D-A\nA"'  # a quoted cell with a line break in it
 BAD = {
     "empty file": (b"", "line 1: the file is empty"),
     "wrong header": (b"program,cohort\n", "line 1: the header must be exactly"),
@@ -106,6 +107,10 @@ BAD = {
     ),
     "wrong role": (f"{HEADER}\n{line().replace(',mentor,', ',coach,')}\n", "must be mentor or"),
     "subscale that differs": (f"{HEADER}\n{line(sub='REL-TC')}\n", "differ from the instrument"),
+    "code with a comma or a line break": (
+        f"{HEADER}\n{line().replace('D-AAAAAA', BROKEN_CODE)}\n",
+        "line 2: dyad 'D-A\\nA' must be letters, digits",
+    ),
     "bad time": (
         f"{HEADER}\n{line().replace('2026-03-04T10:15:00Z', 'yesterday')}\n",
         "submitted_at 'yesterday'",

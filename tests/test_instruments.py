@@ -83,6 +83,11 @@ BROKEN = {
         "batteries[0].subscales[0].items[0].mentor",
         "the mentor wording is missing",
     ),
+    "item code with a space": (
+        lambda d: rel_item(d).update(code="REL-TC 1"),
+        "batteries[0].subscales[0].items[0].code",
+        "letters, digits",
+    ),
     "inverted scale": (
         lambda d: d["batteries"][0]["scale"].update(min=7, max=1),
         "batteries[0].scale",
