@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import ReadOnlyAdmin
+
 from .models import (
     AlertFollowUp,
     Answer,
@@ -14,6 +16,7 @@ from .models import (
     Subscale,
     Wave,
 )
+from .tokens import token_revoke
 
 
 class LockedWhenAnsweredMixin:
@@ -113,6 +116,17 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = ["token_hash", "created_at"]
     list_select_related = ["participant", "dyad", "wave"]
     raw_id_fields = ["participant", "dyad", "wave"]
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the sign-in links of the selected invitations"))
+    def revoke(self, request, queryset) -> None:
+        """Each revocation goes through the service, so each is in the audit trail."""
+        open_ = queryset.filter(revoked_at__isnull=True, used_at__isnull=True)
+        count = 0
+        for invitation in open_.select_related("participant"):
+            token_revoke(invitation=invitation, actor=request.user)
+            count += 1
+        self.message_user(request, _("%(count)d sign-in link(s) revoked.") % {"count": count})
 
 
 class AnswerInline(admin.TabularInline):
@@ -179,19 +193,10 @@ class AlertFollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is written by the exports themselves."""
 
     list_display = ["created_at", "user", "cohort_path", "format", "rows", "via"]
     list_filter = ["format", "via"]
     search_fields = ["cohort_path", "user__email"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from relationships.models import Cohort, Dyad
 
 from . import participant_services
@@ -38,11 +40,18 @@ def alert_follow_up(*, dyad: Dyad, wave: Wave, reason: str, note: str, user) -> 
         raise ValidationError(_("This alert has already been followed up."))
     try:
         with transaction.atomic():
-            return AlertFollowUp.objects.create(
+            follow_up = AlertFollowUp.objects.create(
                 dyad=dyad, wave=wave, reason=reason, note=note, created_by=user
             )
     except IntegrityError:  # a colleague followed it up at the same moment
         raise ValidationError(_("This alert has already been followed up.")) from None
+    audit_record(
+        action=AuditEvent.Action.FOLLOW_UP,
+        actor=user,
+        target=f"dyad {dyad.research_code}, wave {wave.number}",
+        detail={"reason": reason},
+    )
+    return follow_up
 
 
 @transaction.atomic

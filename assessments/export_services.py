@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 from django.db import connection
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from relationships.models import Cohort
 
 from . import export_selectors as reads
@@ -87,4 +89,11 @@ def export_zip(*, cohort: Cohort) -> tuple[bytes, int]:
 
 
 def export_log(*, user, cohort: Cohort, format: str, rows: int, via: str) -> ExportLog:
+    """The export's own log row (rows, file) and its entry in the audit trail."""
+    audit_record(
+        action=AuditEvent.Action.EXPORT,
+        actor=user,
+        target=cohort.path,
+        detail={"format": format, "rows": rows, "via": via},
+    )
     return ExportLog.objects.create(user=user, cohort=cohort, format=format, rows=rows, via=via)

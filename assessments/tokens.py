@@ -13,6 +13,9 @@ import secrets
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
+
 from .models import Invitation
 
 TOKEN_BYTES = 32
@@ -77,6 +80,13 @@ def token_consume(raw: str) -> Invitation:
     return invitation
 
 
-def token_revoke(*, invitation: Invitation) -> None:
+def token_revoke(*, invitation: Invitation, actor=None) -> None:
+    """Make the invitation's link unusable from now on; recorded in the audit trail."""
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        action=AuditEvent.Action.TOKEN_REVOKED,
+        actor=actor,
+        target=f"invitation #{invitation.pk}",
+        detail={"participant": invitation.participant.research_code, "wave": invitation.wave_id},
+    )

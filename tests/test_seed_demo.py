@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from assessments.models import Answer, DyadWaveResult, Response, Wave
 from assessments.services import results_recompute
@@ -43,7 +44,9 @@ def test_the_demo_has_the_requested_size(demo):
 
 def test_the_demo_logins_work(demo, client):
     for email in ("admin@example.org", "coordinator@example.org", "mentor@example.org"):
-        assert client.login(username=email, password="continuum-demo"), email
+        client.logout()
+        response = client.post(reverse("login"), {"username": email, "password": "continuum-demo"})
+        assert response.status_code == 302 and "_auth_user_id" in client.session, email
     assert demo.program.coordinators.filter(email="coordinator@example.org").exists()
 
 

@@ -1,0 +1,1 @@
+"""The audit trail: who did what, when, for every sensitive action (DESIGN §7)."""

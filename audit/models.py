@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """One sensitive action. Rows are only ever added: the admin shows them read-only."""
+
+    class Action(models.TextChoices):
+        ADMIN_ADDITION = "admin.addition", _("admin: added")
+        ADMIN_CHANGE = "admin.change", _("admin: changed")
+        ADMIN_DELETION = "admin.deletion", _("admin: deleted")
+        EXPORT = "export", _("cohort exported")
+        FOLLOW_UP = "alert.follow_up", _("alert followed up")
+        TOKEN_REVOKED = "token.revoked", _("magic link revoked")
+        LOGIN_FAILED = "login.failed", _("sign-in failed")
+        DATA_DOWNLOAD = "participant.download", _("participant downloaded own data")
+        DELETION_REQUEST = "participant.deletion_request", _("participant asked for deletion")
+        ERASURE = "participant.erased", _("participant erased")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(
+        _("who (as recorded)"),
+        max_length=254,
+        blank=True,
+        help_text=_("The account as it was named at the time; kept if the account goes."),
+    )
+    action = models.CharField(_("what"), max_length=40, choices=Action.choices, db_index=True)
+    target = models.CharField(_("on"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action} {self.target}"
