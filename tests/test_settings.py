@@ -1,5 +1,6 @@
 """Production settings: the deploy checks pass, and a missing secret stops the start."""
 
+import json
 import os
 import subprocess
 import sys
@@ -46,3 +47,48 @@ def test_the_app_refuses_to_start_without_a_secret_outside_debug():
 def test_a_malformed_boolean_is_reported_by_name():
     run = manage("check", DEBUG="maybe")
     assert run.returncode != 0 and "DEBUG must be a boolean" in run.stderr
+
+
+PROBE = """
+import json
+from django.conf import settings
+from django.test import Client
+client = Client()
+plain = client.get("/", HTTP_HOST="continuum.example.org")
+page = client.get("/", secure=True, HTTP_HOST="continuum.example.org")
+print(json.dumps({
+    "redirect": [plain.status_code, plain.get("Location")],
+    "headers": dict(page.headers),
+    "cookies": [settings.SESSION_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY,
+                settings.SESSION_COOKIE_SAMESITE, settings.CSRF_COOKIE_SECURE,
+                settings.SESSION_COOKIE_AGE],
+    "hasher": settings.PASSWORD_HASHERS[0],
+    "validators": len(settings.AUTH_PASSWORD_VALIDATORS),
+}))
+"""
+
+
+def test_production_responses_carry_the_security_headers(tmp_path):
+    run = manage(
+        "shell",
+        "-c",
+        PROBE,
+        SECRET_KEY="k" * 20 + "production-like-secret-with-enough-entropy-9x",
+        ALLOWED_HOSTS="continuum.example.org",
+        DEBUG="0",
+        SQLITE_PATH=str(tmp_path / "probe.sqlite3"),
+        # no collectstatic here; production serves the hashed manifest files
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+    )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["redirect"] == [301, "https://continuum.example.org/"]
+    headers = seen["headers"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert seen["cookies"] == [True, True, "Lax", True, 8 * 60 * 60]
+    assert seen["hasher"].endswith("Argon2PasswordHasher") and seen["validators"] == 4

@@ -1,0 +1,55 @@
+"""Item-level answers reach nobody but their author (and admins, DESIGN §7): every URL of
+the project is fetched by every persona after the mentor has answered part of a survey,
+and only the mentor's own pages (and an admin's view of them) show a chosen answer."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from assessments.models import Answer, Item, Wave
+from assessments.participant_services import answers_save, response_open
+from tests import test_permissions
+from tests.test_permissions import EXPECTED, PERSONAS, url_for, user_of
+
+world = test_permissions.world  # the same seeded world, one per module
+
+# A radio button of an item (codes like REL-LG-1) that is shown as chosen.
+CHOSEN = re.compile(
+    r'<input(?=[^>]*type="radio")(?=[^>]*name="(?:REL|CAR|PSY|STR|OVR)-[^"]*")[^>]*checked'
+)
+MAY_SEE = {"mentor", "admin"}
+
+
+@pytest.fixture
+def answered(world):
+    dyad = world["dyad"]
+    wave = Wave.objects.get(cohort=dyad.cohort, number=2)
+    response = response_open(dyad=dyad, wave=wave, participant=dyad.mentor)
+    items = Item.objects.filter(subscale__battery__instrument=wave.instrument)
+    answers_save(response=response, values={i.code: "3" for i in items[:9]})
+    yield response
+    Answer.objects.filter(response=response).delete()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_author_sees_chosen_answers_on_any_page(client, world, answered, persona):
+    user = user_of(persona, world)
+    if user is not None:
+        client.force_login(user)
+    shown = []
+    for name in sorted(EXPECTED):
+        response = client.get(url_for(name, world), follow=True)
+        if CHOSEN.search(response.content.decode(errors="replace")):
+            shown.append(name)
+    if persona == "mentor":
+        assert "assessments:survey_page" in shown  # the check can see answers at all
+    assert persona in MAY_SEE or shown == [], shown
+
+
+@pytest.mark.django_db
+def test_an_admin_reads_a_response_with_its_answers_in_the_admin(client, world, answered):
+    client.force_login(user_of("admin", world))
+    page = client.get(reverse("admin:assessments_response_change", args=[answered.pk]))
+    assert page.status_code == 200 and page.text.count('value="3"') >= 9
