@@ -74,6 +74,11 @@ def dyad_for_results(*, user, code: str, role: str | None) -> tuple[Dyad, str]:
     return dyad, role if role in ("mentor", "protege") else "mentor"
 
 
+def response_of(*, dyad: Dyad, wave: Wave, role: str) -> Response | None:
+    """The stored response of one side, if that partner has opened the survey."""
+    return Response.objects.filter(dyad=dyad, wave=wave, role=role).first()
+
+
 def wave_of(dyad: Dyad, number: int) -> Wave:
     return get_object_or_404(
         Wave.objects.select_related("instrument"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -57,6 +57,10 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
         dyad, wave_obj, response = _survey(request, code, wave)
     except services.WaveClosed as error:
         return _closed(request, error)
+    except Http404:
+        if not request.user.is_staff:
+            raise
+        return _survey_read_only(request, code, wave, page)
     pages = selectors.survey_pages(wave_obj)
     if not 1 <= page <= len(pages):
         return redirect("assessments:survey_page", code=code, wave=wave, page=1)
@@ -91,6 +95,44 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
             "pages": pages,
             "progress": _progress(response, wave_obj),
             "intro": battery.intro_mentor if response.role == "mentor" else battery.intro_protege,
+        },
+    )
+
+
+def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
+    """Staff view a partner's page (``?role=``) as it stands, without changing anything."""
+    if request.method != "GET":
+        raise PermissionDenied
+    dyad, role = selectors.dyad_for_results(
+        user=request.user, code=code, role=request.GET.get("role")
+    )
+    wave_obj = selectors.wave_of(dyad, wave)
+    pages = selectors.survey_pages(wave_obj)
+    if not 1 <= page <= len(pages):
+        raise Http404
+    battery = pages[page - 1]
+    response = selectors.response_of(dyad=dyad, wave=wave_obj, role=role)
+    form = BatteryForm(
+        battery=battery,
+        items=selectors.page_items(battery),
+        role=role,
+        initial=selectors.stored_answers(response) if response else {},
+    )
+    return render(
+        request,
+        "assessments/survey_page.html",
+        {
+            "dyad": dyad,
+            "wave": wave_obj,
+            "response": response,
+            "form": form,
+            "battery": battery,
+            "page": page,
+            "pages": pages,
+            "progress": _progress(response, wave_obj) if response else 0,
+            "intro": battery.intro_mentor if role == "mentor" else battery.intro_protege,
+            "read_only": True,
+            "role": role,
         },
     )
 
