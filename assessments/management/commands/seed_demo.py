@@ -10,13 +10,15 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from assessments import demo
-from assessments.instruments import InvalidDefinition, read_definition
+from assessments.instruments import SLUG, InvalidDefinition, read_definition
 from assessments.models import Answer, Instrument, Item, Response, Wave
 from assessments.services import instrument_load, results_recompute
 from relationships.models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
 
 DEFAULT_INSTRUMENT = Path(settings.BASE_DIR) / "fixtures/instruments/continuum-default-v1.json"
 DEMO_PASSWORD = "continuum-demo"
+DEMO_COHORT = "2026"
+DYADS_PER_BATCH = 500
 LOGINS = (
     ("admin", "admin@example.org"),
     ("coordinator", "coordinator@example.org"),
@@ -37,21 +39,32 @@ class Command(BaseCommand):
         parser.add_argument("--waves", type=int, default=4, help="number of waves (4)")
         parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
         parser.add_argument(
+            "--cohort",
+            default=DEMO_COHORT,
+            help=f"cohort slug in the demo program ({DEMO_COHORT}); other cohorts get their "
+            "own generated people and no demo logins",
+        )
+        parser.add_argument(
             "--instrument",
             type=Path,
             default=DEFAULT_INSTRUMENT,
             help="instrument definition for new waves (the default instrument)",
         )
 
-    def handle(self, *args, dyads: int, waves: int, seed: int, instrument: Path, **options):
+    def handle(
+        self, *args, dyads: int, waves: int, seed: int, instrument: Path, cohort: str, **options
+    ):
         if dyads < 1 or waves < 1:
             raise CommandError("--dyads and --waves must be at least 1.")
         try:
             instrument, _ = instrument_load(definition=read_definition(instrument))
         except InvalidDefinition as error:
             raise CommandError(f"{instrument}: {error}") from None
+        if not SLUG.fullmatch(cohort):
+            raise CommandError("--cohort must be a slug: lowercase letters, digits and '-'.")
+        slug = cohort
         with transaction.atomic():
-            cohort = self._program_and_cohort()
+            cohort = self._program_and_cohort(slug)
             self._demo_staff(cohort.program)
             wave_rows = self._waves(cohort, instrument, waves)
             pairs = self._dyads(cohort, dyads)
@@ -68,7 +81,7 @@ class Command(BaseCommand):
         for role, email in LOGINS:
             self.stdout.write(f"  {role:<12} {email:<28} password: {DEMO_PASSWORD}")
 
-    def _program_and_cohort(self) -> Cohort:
+    def _program_and_cohort(self, slug: str) -> Cohort:
         program, _ = Program.objects.get_or_create(
             slug="demo",
             defaults={
@@ -77,7 +90,7 @@ class Command(BaseCommand):
             },
         )
         cohort, _ = Cohort.objects.get_or_create(
-            program=program, slug="2026", defaults={"name": "2026 cohort"}
+            program=program, slug=slug, defaults={"name": f"{slug} cohort"}
         )
         return cohort
 
@@ -114,7 +127,10 @@ class Command(BaseCommand):
         return waves
 
     def _dyads(self, cohort: Cohort, count: int) -> list[tuple[int, Dyad, bool]]:
-        emails = [(_email("mentor", i), _email("protege", i)) for i in range(count)]
+        emails = [
+            (_email("mentor", i, cohort.slug), _email("protege", i, cohort.slug))
+            for i in range(count)
+        ]
         people = self._participants([email for pair in emails for email in pair])
         existing = {(d.mentor_id, d.protege_id): d for d in cohort.dyads.all()}
         missing = [
@@ -157,21 +173,26 @@ class Command(BaseCommand):
         )
         table = demo.ItemTable.build([_item_row(item) for item in items])
         now = timezone.now()
-        planned: list[tuple[Response, list[int | None]]] = []
-        for index, dyad in tqdm(new_dyads, desc="demo answers", unit="dyad", disable=None):
-            rng = np.random.default_rng([seed, index])
-            planned += _dyad_responses(rng, index, dyad, waves, table, now)
-        Response.objects.bulk_create([response for response, _ in planned], batch_size=2000)
-        answers = [
-            Answer(response=response, item=item, value=value)
-            for response, values in planned
-            for item, value in zip(items, values, strict=True)
-            if value != "skip"
-        ]
-        Answer.objects.bulk_create(answers, batch_size=5000)
+        # A few hundred dyads at a time, so seeding a large cohort keeps memory flat.
+        for start in tqdm(range(0, len(new_dyads), DYADS_PER_BATCH), desc="demo answers",
+                          unit="batch", disable=None):  # fmt: skip
+            planned: list[tuple[Response, list[int | None]]] = []
+            for index, dyad in new_dyads[start : start + DYADS_PER_BATCH]:
+                rng = np.random.default_rng([seed, index])
+                planned += _dyad_responses(rng, index, dyad, waves, table, now)
+            Response.objects.bulk_create([response for response, _ in planned], batch_size=2000)
+            answers = [
+                Answer(response=response, item=item, value=value)
+                for response, values in planned
+                for item, value in zip(items, values, strict=True)
+                if value != "skip"
+            ]
+            Answer.objects.bulk_create(answers, batch_size=5000)
 
 
-def _email(role: str, index: int) -> str:
+def _email(role: str, index: int, cohort: str = "2026") -> str:
+    if cohort != DEMO_COHORT:
+        return f"{role}-{cohort}-{index:05d}@demo.example.org"
     if index == 0:
         return f"{role}@example.org"
     return f"{role}-{index:04d}@demo.example.org"
