@@ -5,7 +5,9 @@ and an admin."""
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 
+from relationships.models import Dyad
 from tests import factories
 
 
@@ -38,3 +40,31 @@ def cast(db) -> SimpleNamespace:
         other_coordinator=other_coordinator,
         admin=admin,
     )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The seeded demo (4 dyads, 2 waves), the demo mentor's dyad, a participant of
+    another dyad and a coordinator of another program; built once per test module."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", "--dyads", "4", "--waves", "2", verbosity=0)
+        dyad = Dyad.objects.get(mentor__user__email="mentor@example.org")
+        outsider = Dyad.objects.exclude(pk=dyad.pk).first().mentor.user
+        other = factories.CoordinatorFactory(program__slug="elsewhere").user
+        yield {"dyad": dyad, "outsider": outsider, "other_coord": other}
+        call_command("flush", "--noinput", verbosity=0)
+
+
+@pytest.fixture
+def answered(world):
+    """The demo mentor's open wave-2 response with nine answers of 3."""
+    from assessments.models import Answer, Item, Wave
+    from assessments.participant_services import answers_save, response_open
+
+    dyad = world["dyad"]
+    wave = Wave.objects.get(cohort=dyad.cohort, number=2)
+    response = response_open(dyad=dyad, wave=wave, participant=dyad.mentor)
+    items = Item.objects.filter(subscale__battery__instrument=wave.instrument)
+    answers_save(response=response, values={i.code: "3" for i in items[:9]})
+    yield response
+    Answer.objects.filter(response=response).delete()

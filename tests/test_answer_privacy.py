@@ -7,29 +7,14 @@ import re
 import pytest
 from django.urls import reverse
 
-from assessments.models import Answer, Item, Wave
-from assessments.participant_services import answers_save, response_open
-from tests import test_permissions
+from assessments.models import Answer
 from tests.test_permissions import EXPECTED, PERSONAS, url_for, user_of
-
-world = test_permissions.world  # the same seeded world, one per module
 
 # A radio button of an item (codes like REL-LG-1) that is shown as chosen.
 CHOSEN = re.compile(
     r'<input(?=[^>]*type="radio")(?=[^>]*name="(?:REL|CAR|PSY|STR|OVR)-[^"]*")[^>]*checked'
 )
 MAY_SEE = {"mentor", "admin"}
-
-
-@pytest.fixture
-def answered(world):
-    dyad = world["dyad"]
-    wave = Wave.objects.get(cohort=dyad.cohort, number=2)
-    response = response_open(dyad=dyad, wave=wave, participant=dyad.mentor)
-    items = Item.objects.filter(subscale__battery__instrument=wave.instrument)
-    answers_save(response=response, values={i.code: "3" for i in items[:9]})
-    yield response
-    Answer.objects.filter(response=response).delete()
 
 
 @pytest.mark.django_db

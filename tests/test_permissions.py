@@ -6,12 +6,10 @@ Statuses: 200 page, 302 redirect (to sign-in for anonymous visitors, or onwards)
 """
 
 import pytest
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessments.models import Wave
-from relationships.models import Dyad, User
-from tests import factories
+from relationships.models import User
 
 PERSONAS = ("anonymous", "mentor", "protege", "outsider", "coordinator", "other_coord", "admin")
 ALL = dict.fromkeys(PERSONAS, 200)
@@ -88,17 +86,6 @@ def project_urls(patterns=None, namespace=None):
 
 def test_every_url_of_the_project_has_a_row():
     assert sorted(project_urls()) == sorted(EXPECTED)
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("seed_demo", "--dyads", "4", "--waves", "2", verbosity=0)
-        dyad = Dyad.objects.get(mentor__user__email="mentor@example.org")
-        outsider = Dyad.objects.exclude(pk=dyad.pk).first().mentor.user
-        other = factories.CoordinatorFactory(program__slug="elsewhere").user
-        yield {"dyad": dyad, "outsider": outsider, "other_coord": other}
-        call_command("flush", "--noinput", verbosity=0)
 
 
 def user_of(persona: str, world) -> User | None:
