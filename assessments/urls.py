@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import privacy_views, views
 
 app_name = "assessments"
 
@@ -14,4 +14,17 @@ urlpatterns = [
     path("me/survey/<str:code>/<int:wave>/submit/", views.survey_review, name="survey_review"),
     path("me/results/<str:code>/<int:wave>/", views.results, name="results"),
     path("invite/<str:token>/", views.magic_link, name="magic_link"),
+    path("me/data/", privacy_views.my_data, name="my_data"),
+    path(
+        "me/data/download.json",
+        privacy_views.my_data_download,
+        {"format": "json"},
+        name="my_data_json",
+    ),
+    path(
+        "me/data/download.csv",
+        privacy_views.my_data_download,
+        {"format": "csv"},
+        name="my_data_csv",
+    ),
 ]

@@ -1,8 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
+
+
+class DeletionFilter(admin.SimpleListFilter):
+    title = _("deletion")
+    parameter_name = "deletion"
+
+    def lookups(self, request, model_admin):
+        return [("asked", _("asked, not yet erased")), ("erased", _("erased"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "asked":
+            return queryset.filter(deletion_requested_at__isnull=False, erased_at__isnull=True)
+        if self.value() == "erased":
+            return queryset.filter(erased_at__isnull=False)
+        return queryset
 
 
 @admin.register(User)
@@ -73,11 +89,44 @@ class CohortAdmin(admin.ModelAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["research_code", "name", "email", "gender", "created_at"]
-    list_filter = ["gender"]
+    list_display = [
+        "research_code", "name", "email", "gender", "deletion_requested_at", "erased_at",
+    ]  # fmt: skip
+    list_filter = [DeletionFilter, "gender"]
     search_fields = ["research_code", "name", "user__email"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["research_code", "created_at"]
+    readonly_fields = ["research_code", "created_at", "deletion_requested_at", "erased_at"]
+    actions = ["erase"]
+
+    @admin.action(description=_("Erase the selected participants"), permissions=["delete"])
+    def erase(self, request, queryset):
+        """Ask once, then erase each (``privacy_services.participant_erase``)."""
+        from assessments.privacy_services import participant_erase
+
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Erase participants"),
+                "participants": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/relationships/participant/erase.html", context)
+        for participant in queryset:
+            done = participant_erase(participant=participant, actor=request.user)
+            if done.already_erased:
+                message = _("%(code)s was already erased.")
+            else:
+                message = _(
+                    "%(code)s erased: %(answers)d answers removed, %(results)d results recomputed."
+                )
+            self.message_user(
+                request,
+                message
+                % {"code": done.research_code, "answers": done.answers_removed,
+                   "results": done.results_recomputed},
+            )  # fmt: skip
+        return None
 
     @admin.display(description=_("email"), ordering="user__email")
     def email(self, participant: Participant) -> str:

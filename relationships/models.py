@@ -198,6 +198,18 @@ class Participant(models.Model):
         help_text=_("Free text or 'prefer not to say'; used only in aggregate."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deletion_requested_at = models.DateTimeField(
+        _("deletion requested"),
+        null=True,
+        blank=True,
+        help_text=_("When the participant asked for their data to be deleted."),
+    )
+    erased_at = models.DateTimeField(
+        _("erased"),
+        null=True,
+        blank=True,
+        help_text=_("When an admin erased the person; only the research code is left."),
+    )
 
     class Meta:
         ordering = ["name", "research_code"]

@@ -53,6 +53,10 @@ EXPECTED = {
     "assessments:survey_review": OWN,
     "assessments:results": RESULTS,
     "assessments:magic_link": dict.fromkeys(PERSONAS, 400),
+    # own data: any signed-in participant; staff without a participant record get 404
+    "assessments:my_data": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
+    "assessments:my_data_json": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
+    "assessments:my_data_csv": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
     "coordinate:programs": {**COORDINATE, "other_coord": 200},
     "coordinate:program": COORDINATE,
     "coordinate:cohort_create": COORDINATE,
