@@ -38,6 +38,8 @@ def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Respon
         raise ValidationError(_("You are not a partner of this dyad."))
     response = Response.objects.filter(wave=wave, dyad=dyad, role=role).first()
     if response is not None:
+        # The caller loaded both already; reusing them saves a query on every autosave.
+        response.wave, response.dyad = wave, dyad
         return response
     if not wave.is_open():
         raise WaveClosed(_("This survey is closed."))

@@ -121,6 +121,12 @@ def bench_dashboard() -> list[Row]:
     return [Row(*vars(row).values()) for row in rows()]
 
 
+def bench_load() -> list[Row]:
+    from bench.load_bench import bench_survey_load as rows
+
+    return [Row(*vars(row).values()) for row in rows()]
+
+
 def bench_export() -> list[Row]:
     """The long export against COPY of the same rows (PostgreSQL only).
 
@@ -202,7 +208,12 @@ def _copy_long(connection, cohort_id: int) -> None:
         cursor.cursor.copy_expert(sql, io.StringIO())
 
 
-BENCHMARKS = {"recompute": bench_recompute, "dashboard": bench_dashboard, "export": bench_export}
+BENCHMARKS = {
+    "recompute": bench_recompute,
+    "dashboard": bench_dashboard,
+    "export": bench_export,
+    "load": bench_load,
+}
 
 
 def main() -> None:
