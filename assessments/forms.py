@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +10,10 @@ from .participant_services import NOT_APPLICABLE
 
 
 class BatteryForm(forms.Form):
-    """Fields are named by item code; every field is optional until the final submit."""
+    """Fields are named by item code; every field is optional until the final submit.
+
+    Drawn by templates/assessments/_battery_items.html: a fieldset per item.
+    """
 
     def __init__(self, *args, battery: Battery, items: list[Item], role: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,9 +26,6 @@ class BatteryForm(forms.Form):
                 widget=forms.RadioSelect(attrs={"data-autosave": "1"}),
                 required=False,
             )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
 
     def answered(self) -> dict[str, str]:
         """Only the items that carry a choice; empty ones are left as they were."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from assessments.models import Response, Wave
 from assessments.participant_services import invitations_send
@@ -52,7 +53,8 @@ def answer_page(page, limit: int | None = None) -> int:
 
 
 def wait_saved(page) -> None:
-    page.wait_for_function("document.querySelector('.autosave-status').textContent === 'Saved.'")
+    # a locator, not wait_for_function: the page's CSP forbids the eval that one needs
+    expect(page.locator(".autosave-status")).to_have_text("Saved.")
 
 
 def finish_survey(page, shots: str | None = None) -> None:
