@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from .codes import fresh_codes
 from .models import Cohort, Dyad, Participant, Program, User
 
 REQUIRED_COLUMNS = ("mentor_email", "mentor_name", "protege_email", "protege_name")
@@ -253,6 +254,7 @@ def dyad_create(*, cohort: Cohort, row: DyadRow) -> Dyad:
 
 def _dyads_create(cohort: Cohort, rows: list[DyadRow]) -> list[Dyad]:
     people = _participants_ensure(rows)
+    codes = fresh_codes(Dyad, "D", len(rows))
     return Dyad.objects.bulk_create(
         [
             Dyad(
@@ -262,8 +264,9 @@ def _dyads_create(cohort: Cohort, rows: list[DyadRow]) -> list[Dyad]:
                 kind=row.kind,
                 supervisory=row.supervisory,
                 started_on=row.started_on or timezone.localdate(),
+                research_code=code,
             )
-            for row in rows
+            for row, code in zip(rows, codes, strict=True)
         ]
     )
 
@@ -281,11 +284,12 @@ def _participants_ensure(rows: list[DyadRow]) -> dict[str, Participant]:
     )
     users = {user.email: user for user in User.objects.filter(email__in=list(names))}
     people = _people(names)
+    new = [(email, name) for email, name in names.items() if email not in people]
+    codes = fresh_codes(Participant, "P", len(new))
     Participant.objects.bulk_create(
         [
-            Participant(user=users[email], name=name)
-            for email, name in names.items()
-            if email not in people
+            Participant(user=users[email], name=name, research_code=code)
+            for (email, name), code in zip(new, codes, strict=True)
         ]
     )
     return _people(names)

@@ -194,3 +194,15 @@ def test_items_of_an_answered_instrument_cannot_be_edited(response, item):
 def test_a_new_version_of_an_answered_instrument_can_be_made(response):
     old = response.wave.instrument
     factories.InstrumentFactory(code=old.code, version=old.version + 1)
+
+
+def test_fresh_codes_avoid_each_other_and_the_codes_in_use(monkeypatch):
+    from relationships import codes
+
+    monkeypatch.setattr(codes, "ALPHABET", "AB")
+    monkeypatch.setattr(codes, "CODE_LENGTH", 3)  # eight possible codes
+    taken = ["P-AAA", "P-AAB", "P-ABA", "P-ABB", "P-BAA"]
+    for code in taken:
+        factories.ParticipantFactory(research_code=code)
+    fresh = codes.fresh_codes(Participant, "P", 3)
+    assert sorted(fresh) == ["P-BAB", "P-BBA", "P-BBB"]

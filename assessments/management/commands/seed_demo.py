@@ -13,6 +13,7 @@ from assessments import demo
 from assessments.instruments import SLUG, InvalidDefinition, read_definition
 from assessments.models import Answer, Instrument, Item, Response, Wave
 from assessments.services import instrument_load, results_recompute
+from relationships.codes import fresh_codes
 from relationships.models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
 
 DEFAULT_INSTRUMENT = Path(settings.BASE_DIR) / "fixtures/instruments/continuum-default-v1.json"
@@ -143,6 +144,8 @@ class Command(BaseCommand):
             for i, (m, p) in enumerate(emails)
             if (people[m].pk, people[p].pk) not in existing
         ]
+        for (_, dyad), code in zip(missing, fresh_codes(Dyad, "D", len(missing)), strict=True):
+            dyad.research_code = code
         Dyad.objects.bulk_create([dyad for _, dyad in missing])
         created = {i for i, _ in missing}
         dyads = {i: dyad for i, dyad in missing}
@@ -158,8 +161,13 @@ class Command(BaseCommand):
         new_users = [_demo_user(email, i) for i, email in enumerate(emails) if email not in found]
         User.objects.bulk_create(new_users)
         users = User.objects.filter(email__in=[u.email for u in new_users])
+        users = list(users)
+        codes = fresh_codes(Participant, "P", len(users))
         created = Participant.objects.bulk_create(
-            [Participant(user=user, name=user.get_full_name()) for user in users]
+            [
+                Participant(user=user, name=user.get_full_name(), research_code=code)
+                for user, code in zip(users, codes, strict=True)
+            ]
         )
         for participant in created:
             found[participant.user.email] = participant
