@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, CharField, Exists, F, OuterRef, Value, When
 
 from relationships.models import Cohort
 
@@ -286,8 +286,8 @@ def dyad_records(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
             *DyadWaveResult.FLAG_FIELDS,
             wave_number=F("wave__number"),
             dyad_code=F("dyad__research_code"),
-            mentor_code=F("dyad__mentor__research_code"),
-            protege_code=F("dyad__protege__research_code"),
+            mentor_code=_code_if_answered(cohort, "mentor"),
+            protege_code=_code_if_answered(cohort, "protege"),
             cn=F("cn_gap"),
             **scores,
         )  # fmt: skip
@@ -304,6 +304,23 @@ def dyad_records(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
             "CN_gap": row["cn"],
             "flags": [f for f in DyadWaveResult.FLAG_FIELDS if row[f]],
         }
+
+
+def _code_if_answered(cohort: Cohort, role: str):
+    """The partner's research code, or empty when they submitted nothing in the cohort.
+
+    Such a code links to no row of any research file; leaving it out also makes the
+    dyad file survive an export, import, export round trip byte for byte, since the
+    long file (answers only) cannot carry a person without answers.
+    """
+    answered = Response.objects.submitted().filter(
+        wave__cohort=cohort, dyad=OuterRef("dyad"), role=role
+    )
+    return Case(
+        When(Exists(answered), then=F(f"dyad__{role}__research_code")),
+        default=Value(""),
+        output_field=CharField(),
+    )
 
 
 def codebook_items(*, cohort: Cohort) -> pd.DataFrame:

@@ -279,3 +279,21 @@ def test_frames_of_a_few_dyads_give_the_same_file_as_one_frame(cohort, format, m
     assert text_of(cohort, format) == whole
     waves = cohort.waves.count()
     assert len(built) == 3 * waves and max(len(dyads) for dyads in built) == 3  # 8 = 3+3+2
+
+
+def test_a_partner_who_submitted_nothing_has_no_code_in_the_dyad_file(cohort):
+    from assessments.models import Response
+
+    answered = set(
+        Response.objects.filter(wave__cohort=cohort, status="submitted").values_list(
+            "respondent__research_code", flat=True
+        )
+    )
+    dyads = frame_of(cohort, "dyad")
+    for role in ("mentor", "protege"):
+        codes = dyads[role].dropna()
+        assert set(codes) <= answered
+    silent = [d for d in cohort.dyads.all() if d.mentor.research_code not in answered
+              or d.protege.research_code not in answered]  # fmt: skip
+    assert silent, "the demo has a partner who never answers"
+    assert dyads[["mentor", "protege"]].isna().any(axis=None)
