@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from relationships.models import Dyad, Participant
 
+from .instruments import CODE
 from .models import Answer, Invitation, Item, Response, Role, Wave
 from .services import results_recompute
 from .tokens import token_issue
@@ -51,13 +52,15 @@ def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Respon
 
 def _checked_values(response: Response, raw: Mapping[str, str]) -> dict[int, int | None]:
     """Item id -> value for every posted answer, or ``ValidationError`` naming each problem."""
+    # Only names shaped like item codes reach the query (PostgreSQL refuses NUL bytes).
+    asked = [code for code in raw if CODE.fullmatch(code)]
     items = {
         item.code: item
         for item in Item.objects.filter(
             subscale__battery__instrument_id=response.wave.instrument_id
         )
         .select_related("subscale__battery")
-        .filter(code__in=list(raw))
+        .filter(code__in=asked)
     }
     checked: dict[int, int | None] = {}
     problems = []
@@ -69,7 +72,7 @@ def _checked_values(response: Response, raw: Mapping[str, str]) -> dict[int, int
         battery = item.subscale.battery
         if value == NOT_APPLICABLE and item.allow_na:
             checked[item.pk] = None
-        elif str(value).isdigit() and battery.scale_min <= int(value) <= battery.scale_max:
+        elif _whole(value) and battery.scale_min <= int(value) <= battery.scale_max:
             checked[item.pk] = int(value)
         else:
             problems.append(
@@ -79,6 +82,12 @@ def _checked_values(response: Response, raw: Mapping[str, str]) -> dict[int, int
     if problems:
         raise ValidationError(problems)
     return checked
+
+
+def _whole(value) -> bool:
+    """Plain ASCII digits only: ``"٣"`` passes ``isdigit`` but is no answer a form sends."""
+    text = str(value)
+    return text.isascii() and text.isdigit()
 
 
 def _ensure_editable(response: Response) -> None:

@@ -73,3 +73,15 @@ def test_an_oversized_dyad_file_is_refused_before_anything_is_read(client, world
     response = client.post(url, {"file": SimpleUploadedFile("dyads.csv", big, "text/csv")})
     assert "larger than 2 MB" in response.content.decode()
     assert cohort.dyads.count() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/me/survey/D-A%00B/2/", "/me/survey/D-A%00B/2/page/1/", "/me/results/D-%00/1/",
+     "/coordinate/demo/2026/dyads/D-%00/", "/coordinate/de%00mo/", "/invite/ab%00cd/",
+     "/coordinate/demo/2026/?wave=%00"],
+)  # fmt: skip
+def test_a_nul_byte_in_the_address_gets_the_friendly_400(client, world, path):
+    for persona in ("mentor", "coordinator", "admin"):
+        client.force_login(user_of(persona, world))
+        assert_friendly(client.get(path), 400, "That request could not be read")

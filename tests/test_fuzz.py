@@ -34,12 +34,15 @@ CODES = ["REL-LG-1", "REL-CN-3", "CAR-SP-1", "PSY-AC-2", "STR-1", "OVR-1", "csrf
 field_names = st.one_of(
     st.sampled_from(CODES),
     st.sampled_from(CODES).map(lambda c: c + "x"),
+    st.sampled_from(CODES).map(lambda c: c + "\x00"),
     st.text(min_size=0, max_size=40),
     st.text(alphabet=string.ascii_uppercase + "-0123456789", min_size=1, max_size=12),
 )
 values = st.one_of(
     st.integers(-10, 12).map(str),
-    st.sampled_from(["na", "", " 3", "3.0", "1e3", "-0", "NaN", "∞", "७", "\x00", "5\n"]),
+    st.sampled_from(
+        ["na", "", " 3", "3.0", "1e3", "-0", "NaN", "∞", "७", "٣", "\x00", "5\n", "3\x00"]
+    ),
     st.floats(allow_nan=True).map(str),
     st.text(max_size=30),
     st.text(min_size=1000, max_size=3000),

@@ -76,7 +76,8 @@ def test_autosave_stores_an_answer_and_resume_finds_the_first_unanswered_page(me
 
 
 @pytest.mark.parametrize(
-    "value", ["8", "0", "-1", "abc", "5.5", "", "na-but-not", "9999999999999999999"]
+    "value",
+    ["8", "0", "-1", "abc", "5.5", "", "na-but-not", "9999999999999999999", "٣", "3\x00"],
 )
 def test_bad_values_are_rejected_and_change_nothing(mentor, demo, value):
     dyad, wave = demo
@@ -91,9 +92,10 @@ def test_bad_values_are_rejected_and_change_nothing(mentor, demo, value):
     ) == [4]
 
 
-def test_unknown_items_are_rejected(mentor, demo):
+@pytest.mark.parametrize("name", ["REL-XX-9", "\x00", "REL-LG-1\x00"])
+def test_unknown_items_are_rejected(mentor, demo, name):
     dyad, wave = demo
-    reply = mentor.post(url("survey_autosave", dyad, wave), {"REL-XX-9": "3"})
+    reply = mentor.post(url("survey_autosave", dyad, wave), {name: "3"})
     assert reply.status_code == 400 and "not a question" in reply.json()["errors"][0]
     assert not Answer.objects.filter(response__dyad=dyad).filter(response__wave=wave).exists()
 
