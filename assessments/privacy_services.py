@@ -2,22 +2,32 @@
 
 What a participant may download is their own answers and their own side's scores,
 never a partner's. Erasure removes the person (account, name, self-descriptions, sign-in
-links, traces of their email) and keeps the research code; the answers stay under the
-code only where the program's consent setting says so, otherwise they go too and the
-dyad's results are recomputed from what is left.
+links, traces of their email and name) and keeps the research code; the answers stay
+under the code only where the program's consent setting says so, otherwise they go too
+and the dyad's results are recomputed from what is left.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
+import re
+import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import LogEntry
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Cast
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,15 +39,23 @@ from .exports import SCORES, neutralise
 from .models import Answer, DyadWaveResult, Invitation, Response
 from .services import results_recompute
 
-ANSWER_COLUMNS = [
-    "program", "cohort", "wave", "dyad", "role", "item", "item_text", "value", "status",
+logger = logging.getLogger(__name__)
+
+CSV_COLUMNS = [
+    "program", "cohort", "wave", "dyad", "role", "record", "code", "text", "value", "status",
     "submitted_at",
 ]  # fmt: skip
-SCORE_COLUMNS = ["program", "cohort", "wave", "dyad", "role", *SCORES, "position", "state"]
+# Where the admin and the audit trail keep names and emails as they were written.
+HISTORY_FIELDS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (LogEntry, ("object_repr", "change_message")),
+    (AuditEvent, ("target", "actor_label", "detail")),
+)
 
 
 def participant_data(*, participant: Participant) -> dict[str, Any]:
-    """Everything about the participant's answers and own scores, in plain values."""
+    """The participant's copy: ``participant`` (their own code, name and email; nobody
+    else's identity), ``answers`` (one per answer, drafts included, worded for their side)
+    and ``scores`` (their side of each stored result). Four queries whatever the waves."""
     answers = (
         Answer.objects.filter(response__respondent=participant)
         .order_by("response__wave__cohort_id", "response__wave__number", "response__role",
@@ -71,7 +89,11 @@ def participant_data(*, participant: Participant) -> dict[str, Any]:
 
 
 def _own_scores(participant: Participant) -> list[dict[str, Any]]:
-    """The participant's side of each stored result: scores, subscales, placement."""
+    """The participant's side of each result they submitted to: scores, subscales, state.
+
+    ``position`` is the dyad's mean REL on a 0–100 scale, so with one's own REL it gives
+    the partner's REL away: it is filled only where the program shares partner scores.
+    """
     dyads = Dyad.objects.filter(Q(mentor=participant) | Q(protege=participant))
     results = (
         DyadWaveResult.objects.filter(dyad__in=dyads)
@@ -83,16 +105,17 @@ def _own_scores(participant: Participant) -> list[dict[str, Any]]:
         role = "mentor" if result.dyad.mentor_id == participant.pk else "protege"
         if not getattr(result, f"{role}_submitted"):
             continue
+        program = result.dyad.cohort.program
         rows.append(
             {
-                "program": result.dyad.cohort.program.slug,
+                "program": program.slug,
                 "cohort": result.dyad.cohort.slug,
                 "wave": result.wave.number,
                 "dyad": result.dyad.research_code,
                 "role": role,
                 **{x: getattr(result, f"{x.lower()}_{role}") for x in SCORES},
                 "subscales": result.subscales.get(role, {}),
-                "position": result.position,
+                "position": result.position if program.share_partner_scores else None,
                 "state": result.state,
             }
         )
@@ -100,17 +123,30 @@ def _own_scores(participant: Participant) -> list[dict[str, Any]]:
 
 
 def participant_csv(data: dict[str, Any]) -> str:
-    """Two tables in one CSV file: the answers, then (after a blank line) the scores."""
+    """The copy as one table (``CSV_COLUMNS``), one row per value held, formula-safe.
+
+    ``record`` says what a row is: ``answer`` (``code`` the item, ``text`` its wording,
+    ``value`` the raw answer, empty for "not applicable"), ``score`` (``code`` a battery
+    or subscale, ``value`` to 4 decimals) or ``placement`` (``position`` in ``value``,
+    ``state`` in ``text``). ``value`` is always a number or empty.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(ANSWER_COLUMNS)
-    for row in data["answers"]:
-        writer.writerow([neutralise(_text(row[c])) for c in ANSWER_COLUMNS])
-    writer.writerow([])
-    writer.writerow(SCORE_COLUMNS)
-    for row in data["scores"]:
-        writer.writerow([neutralise(_text(row[c])) for c in SCORE_COLUMNS])
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([neutralise(_text(cell)) for cell in row] for row in _csv_rows(data))
     return buffer.getvalue()
+
+
+def _csv_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
+    for a in data["answers"]:
+        yield [a["program"], a["cohort"], a["wave"], a["dyad"], a["role"], "answer", a["item"],
+               a["item_text"], a["value"], a["status"], a["submitted_at"]]  # fmt: skip
+    for s in data["scores"]:
+        where = [s["program"], s["cohort"], s["wave"], s["dyad"], s["role"]]
+        for code, value in [*((x, s[x]) for x in SCORES), *s["subscales"].items()]:
+            yield [*where, "score", code, None, value, None, None]
+        yield [*where, "placement", "position", None, s["position"], None, None]
+        yield [*where, "placement", "state", s["state"], None, None, None]
 
 
 def _text(value: Any) -> Any:
@@ -121,8 +157,12 @@ def _text(value: Any) -> Any:
     return value
 
 
-def deletion_request(*, participant: Participant, request=None) -> bool:
-    """Record the participant's request and tell the admins; False if already asked."""
+def deletion_request(*, participant: Participant, request: HttpRequest | None = None) -> bool:
+    """Record the participant's request and tell the admins; False if already asked.
+
+    The request stands even when the mail cannot be sent: the admin's participant list
+    shows every pending request.
+    """
     with transaction.atomic():
         updated = Participant.objects.filter(
             pk=participant.pk, deletion_requested_at__isnull=True, erased_at__isnull=True
@@ -135,22 +175,30 @@ def deletion_request(*, participant: Participant, request=None) -> bool:
             target=participant.research_code,
             request=request,
         )
+    try:
+        _tell_admins(participant.research_code)
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Deletion request of %s not emailed", participant.research_code)
+    return True
+
+
+def _tell_admins(code: str) -> None:
     admins = list(
         User.objects.filter(is_superuser=True, is_active=True).values_list("email", flat=True)
     )
-    if admins:
-        send_mail(
-            _("Continuum: a participant asked for deletion"),
-            _(
-                "Participant %(code)s asked for their data to be deleted. Erase them from "
-                'the admin (Participants, action "Erase"); the program\'s consent setting '
-                "decides whether their answers stay under the research code."
-            )
-            % {"code": participant.research_code},
-            None,
-            admins,
+    if not admins:
+        return
+    send_mail(
+        _("Continuum: a participant asked for deletion"),
+        _(
+            "Participant %(code)s asked for their data to be deleted. Erase them from "
+            'the admin (Participants, action "Erase"); the program\'s consent setting '
+            "decides whether their answers stay under the research code."
         )
-    return True
+        % {"code": code},
+        None,
+        admins,
+    )
 
 
 @dataclass(frozen=True)
@@ -161,23 +209,29 @@ class Erasure:
     already_erased: bool = False
 
 
-def participant_erase(*, participant: Participant, actor=None) -> Erasure:
-    """Remove the person; keep or remove their answers as each program's consent allows."""
-    if participant.erased_at is not None:
-        return Erasure(participant.research_code, 0, 0, already_erased=True)
+def participant_erase(*, participant: Participant, actor: User | None = None) -> Erasure:
+    """Remove the person; keep or remove their answers as each program's consent allows.
+
+    One transaction, the participant's row locked, so two admins erasing at once erase
+    once. Erasing an erased participant changes nothing (``already_erased``).
+    """
     with transaction.atomic():
-        email = participant.email
-        removed, touched = _answers_without_consent(participant)
-        Invitation.objects.filter(participant=participant, revoked_at__isnull=True).update(
+        person = Participant.objects.select_for_update().get(pk=participant.pk)
+        if person.erased_at is not None:
+            return Erasure(person.research_code, 0, 0, already_erased=True)
+        user = person.user
+        email = user.email if user else ""
+        names = {person.name, user.get_full_name() if user else ""} - {""}
+        removed, touched = _answers_without_consent(person)
+        Invitation.objects.filter(participant=person, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        if participant.user_id:
-            user = participant.user
-            participant.user = None
-            participant.save(update_fields=["user"])
+        if user is not None:
+            person.user = None
+            person.save(update_fields=["user"])
             user.delete()
-        _forget_email(email, participant.research_code)
-        Participant.objects.filter(pk=participant.pk).update(
+        rewritten = _forget_identity(email=email, names=names, code=person.research_code)
+        Participant.objects.filter(pk=person.pk).update(
             name="", gender="", gender_self_description="", race_ethnicity="",
             erased_at=timezone.now(),
         )  # fmt: skip
@@ -188,11 +242,12 @@ def participant_erase(*, participant: Participant, actor=None) -> Erasure:
         audit_record(
             action=AuditEvent.Action.ERASURE,
             actor=actor,
-            target=participant.research_code,
-            detail={"answers_removed": removed, "results_recomputed": recomputed},
-        )
+            target=person.research_code,
+            detail={"answers_removed": removed, "results_recomputed": recomputed,
+                    "history_rows_rewritten": rewritten},
+        )  # fmt: skip
     participant.refresh_from_db()
-    return Erasure(participant.research_code, removed, recomputed)
+    return Erasure(person.research_code, removed, recomputed)
 
 
 def _answers_without_consent(participant: Participant) -> tuple[int, dict]:
@@ -200,23 +255,78 @@ def _answers_without_consent(participant: Participant) -> tuple[int, dict]:
     returns the answers removed and, per cohort, the dyads whose results need redoing."""
     responses = Response.objects.filter(
         respondent=participant, dyad__cohort__program__keep_research_data_on_erasure=False
-    ).select_related("dyad__cohort")
+    ).select_related("dyad__cohort__program")
     touched: dict[int, tuple] = {}
     for response in responses:
         cohort = response.dyad.cohort
         touched.setdefault(cohort.pk, (cohort, set()))[1].add(response.dyad_id)
-    removed = Answer.objects.filter(response__in=responses).count()
-    responses.delete()
+    doomed = Response.objects.filter(pk__in=[r.pk for r in responses])
+    removed = Answer.objects.filter(response__in=doomed).count()
+    doomed.delete()
     return removed, {pk: (cohort, sorted(ids)) for pk, (cohort, ids) in touched.items()}
 
 
-def _forget_email(email: str, code: str) -> None:
-    """Sign-in records keep the address that was typed; they go, and the audit trail
-    keeps its events with the research code in place of the address."""
-    if not email:
-        return
-    for model in (AccessAttempt, AccessLog, AccessFailureLog):
-        model.objects.filter(username__iexact=email).delete()
+def _forget_identity(*, email: str, names: set[str], code: str) -> int:
+    """Sign-in records keep the address that was typed: they go. The admin history and
+    the audit trail keep their rows, with "erased participant CODE" in place of the
+    person's email and name. Returns the number of history rows rewritten."""
+    if email:
+        for model in (AccessAttempt, AccessLog, AccessFailureLog):
+            model.objects.filter(username__iexact=email).delete()
+    terms = [t for t in (email, *sorted(names)) if t]
+    if not terms:
+        return 0
+    parts = [rf"(?i:{re.escape(email)})"] if email else []
+    # A name is replaced only as a whole word, so "Ann" leaves "Annual review" alone.
+    parts += [rf"(?<!\w){re.escape(name)}(?!\w)" for name in sorted(names, key=len, reverse=True)]
+    pattern = re.compile("|".join(parts))
+    # JSON text may hold the terms with non-ASCII letters escaped (SQLite, change messages).
+    variants = {v for t in terms for v in (t, json.dumps(t)[1:-1])}
     label = f"erased participant {code}"
-    AuditEvent.objects.filter(target__iexact=email).update(target=label)
-    AuditEvent.objects.filter(actor_label__iexact=email).update(actor_label=label)
+    return sum(
+        _rewrite(model, fields, pattern, variants, label) for model, fields in HISTORY_FIELDS
+    )
+
+
+def _rewrite(model, fields: tuple[str, ...], pattern: re.Pattern, variants: set[str],
+             label: str) -> int:  # fmt: skip
+    """Replace ``pattern`` with ``label`` in the given text or JSON fields of ``model``."""
+    casts = {f"_{f}_text": Cast(f, models.TextField()) for f in fields}
+    found = Q()
+    for alias in casts:
+        found |= reduce(or_, (Q(**{f"{alias}__icontains": v}) for v in variants))
+    changed = []
+    for row in model.objects.annotate(**casts).filter(found):
+        before = [getattr(row, name) for name in fields]
+        for name, value in zip(fields, before, strict=True):
+            setattr(row, name, _scrub_field(value, model._meta.get_field(name), pattern, label))
+        if [getattr(row, name) for name in fields] != before:
+            changed.append(row)
+    model.objects.bulk_update(changed, list(fields))
+    return len(changed)
+
+
+def _scrub_field(value: Any, field: models.Field, pattern: re.Pattern, label: str) -> Any:
+    if isinstance(field, models.JSONField):
+        return _scrub(value, pattern, label)
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, list | dict):  # the admin's change messages are JSON text
+        value = json.dumps(_scrub(parsed, pattern, label))
+    else:
+        value = pattern.sub(label, value)
+    return value[: field.max_length] if field.max_length else value
+
+
+def _scrub(value: Any, pattern: re.Pattern, label: str) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(label, value)
+    if isinstance(value, list):
+        return [_scrub(v, pattern, label) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, pattern, label) for k, v in value.items()}
+    return value

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.models import AuditEvent
@@ -19,12 +20,15 @@ from . import privacy_services as services
 
 
 def _participant(request: HttpRequest) -> Participant:
+    """The signed-in person's participant record; staff without one get a 404."""
     participant = getattr(request.user, "participant", None)
     if participant is None:
         raise Http404
     return participant
 
 
+# never_cache: personal data must not stay in a shared browser's or a proxy's cache.
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_data(request: HttpRequest) -> HttpResponse:
@@ -50,6 +54,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/my_data.html", context)
 
 
+@never_cache
 @login_required
 @require_GET
 def my_data_download(request: HttpRequest, format: str) -> HttpResponse:

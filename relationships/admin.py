@@ -98,7 +98,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     readonly_fields = ["research_code", "created_at", "deletion_requested_at", "erased_at"]
     actions = ["erase"]
 
-    @admin.action(description=_("Erase the selected participants"), permissions=["delete"])
+    @admin.action(description=_("Erase selected participants"), permissions=["delete"])
     def erase(self, request, queryset):
         """Ask once, then erase each (``privacy_services.participant_erase``)."""
         from assessments.privacy_services import participant_erase
@@ -107,7 +107,9 @@ class ParticipantAdmin(admin.ModelAdmin):
             context = {
                 **self.admin_site.each_context(request),
                 "title": _("Erase participants"),
-                "participants": queryset,
+                "participants": queryset.prefetch_related(
+                    "dyads_as_mentor__cohort__program", "dyads_as_protege__cohort__program"
+                ),
                 "opts": self.model._meta,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             }
