@@ -203,9 +203,13 @@ def _tell_admins(code: str) -> None:
 
 @dataclass(frozen=True)
 class Erasure:
+    """What one erasure did, for the admin's message and the audit trail."""
+
     research_code: str
-    answers_removed: int
-    results_recomputed: int
+    answers_removed: int = 0
+    results_recomputed: int = 0
+    links_revoked: int = 0
+    history_rows_rewritten: int = 0
     already_erased: bool = False
 
 
@@ -218,12 +222,12 @@ def participant_erase(*, participant: Participant, actor: User | None = None) ->
     with transaction.atomic():
         person = Participant.objects.select_for_update().get(pk=participant.pk)
         if person.erased_at is not None:
-            return Erasure(person.research_code, 0, 0, already_erased=True)
+            return Erasure(person.research_code, already_erased=True)
         user = person.user
         email = user.email if user else ""
         names = {person.name, user.get_full_name() if user else ""} - {""}
         removed, touched = _answers_without_consent(person)
-        Invitation.objects.filter(participant=person, revoked_at__isnull=True).update(
+        revoked = Invitation.objects.filter(participant=person, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
         if user is not None:
@@ -239,15 +243,17 @@ def participant_erase(*, participant: Participant, actor: User | None = None) ->
             results_recompute(cohort=cohort, dyad_ids=dyad_ids)
             for cohort, dyad_ids in touched.values()
         )
+        counts = {"answers_removed": removed, "results_recomputed": recomputed,
+                  "links_revoked": revoked, "history_rows_rewritten": rewritten}  # fmt: skip
+        # The updates and bulk writes above reach no signal: this event is their record.
         audit_record(
             action=AuditEvent.Action.ERASURE,
             actor=actor,
             target=person.research_code,
-            detail={"answers_removed": removed, "results_recomputed": recomputed,
-                    "history_rows_rewritten": rewritten},
-        )  # fmt: skip
+            detail=counts,
+        )
     participant.refresh_from_db()
-    return Erasure(person.research_code, removed, recomputed)
+    return Erasure(person.research_code, **counts)
 
 
 def _answers_without_consent(participant: Participant) -> tuple[int, dict]:
@@ -288,8 +294,13 @@ def _forget_identity(*, email: str, names: set[str], code: str) -> int:
     )
 
 
-def _rewrite(model, fields: tuple[str, ...], pattern: re.Pattern, variants: set[str],
-             label: str) -> int:  # fmt: skip
+def _rewrite(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    pattern: re.Pattern,
+    variants: set[str],
+    label: str,
+) -> int:
     """Replace ``pattern`` with ``label`` in the given text or JSON fields of ``model``."""
     casts = {f"_{f}_text": Cast(f, models.TextField()) for f in fields}
     found = Q()

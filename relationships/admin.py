@@ -120,13 +120,14 @@ class ParticipantAdmin(admin.ModelAdmin):
                 message = _("%(code)s was already erased.")
             else:
                 message = _(
-                    "%(code)s erased: %(answers)d answers removed, %(results)d results recomputed."
+                    "%(code)s erased: %(answers)d answers removed, %(results)d results "
+                    "recomputed, %(links)d sign-in links revoked."
                 )
             self.message_user(
                 request,
                 message
                 % {"code": done.research_code, "answers": done.answers_removed,
-                   "results": done.results_recomputed},
+                   "results": done.results_recomputed, "links": done.links_revoked},
             )  # fmt: skip
         return None
 

@@ -7,6 +7,7 @@ and no one else's identity, answers or scores."""
 import io
 import json
 import smtplib
+import threading
 
 import pandas as pd
 import pytest
@@ -338,6 +339,30 @@ def test_erasure_is_idempotent_and_audited(demo):
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASURE).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks are exercised on PostgreSQL"
+)
+def test_two_admins_erasing_at_once_erase_once(cast):
+    start, outcomes = threading.Barrier(2), []
+
+    def erase() -> None:
+        start.wait()
+        try:
+            person = Participant.objects.get(pk=cast.mentor.pk)
+            outcomes.append(participant_erase(participant=person, actor=cast.admin).already_erased)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=erase) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False, True]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ERASURE).count() == 1
+
+
 def test_an_admin_erases_from_the_participant_list_after_confirming(client, demo):
     client.force_login(User.objects.get(email="admin@example.org"))
     url = reverse("admin:relationships_participant_changelist")
@@ -347,7 +372,7 @@ def test_an_admin_erases_from_the_participant_list_after_confirming(client, demo
     assert demo.protege.research_code in confirm.text
     assert Participant.objects.get(pk=demo.protege_id).erased_at is None
     done = client.post(url, {**chosen, "confirm": "yes"}, follow=True)
-    assert f"{demo.protege.research_code} erased" in done.text
+    assert f"{demo.protege.research_code} erased: 0 answers removed" in done.text
     assert Participant.objects.get(pk=demo.protege_id).erased_at is not None
 
 
