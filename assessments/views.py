@@ -82,21 +82,7 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
         if "review" in request.POST or target > len(pages):
             return redirect("assessments:survey_review", code=code, wave=wave)
         return redirect("assessments:survey_page", code=code, wave=wave, page=max(target, 1))
-    return render(
-        request,
-        "assessments/survey_page.html",
-        {
-            "dyad": dyad,
-            "wave": wave_obj,
-            "response": response,
-            "form": form,
-            "battery": battery,
-            "page": page,
-            "pages": pages,
-            "progress": _progress(response, wave_obj),
-            "intro": battery.intro_mentor if response.role == "mentor" else battery.intro_protege,
-        },
-    )
+    return _render_page(request, dyad, wave_obj, response, form, pages, page, response.role)
 
 
 def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
@@ -118,23 +104,25 @@ def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> 
         role=role,
         initial=selectors.stored_answers(response) if response else {},
     )
-    return render(
-        request,
-        "assessments/survey_page.html",
-        {
-            "dyad": dyad,
-            "wave": wave_obj,
-            "response": response,
-            "form": form,
-            "battery": battery,
-            "page": page,
-            "pages": pages,
-            "progress": _progress(response, wave_obj) if response else 0,
-            "intro": battery.intro_mentor if role == "mentor" else battery.intro_protege,
-            "read_only": True,
-            "role": role,
-        },
-    )
+    return _render_page(request, dyad, wave_obj, response, form, pages, page, role, True)
+
+
+def _render_page(request, dyad, wave, response, form, pages, page, role, read_only=False):
+    battery = pages[page - 1]
+    context = {
+        "dyad": dyad,
+        "wave": wave,
+        "response": response,
+        "form": form,
+        "battery": battery,
+        "page": page,
+        "pages": pages,
+        "progress": _progress(response, wave) if response else 0,
+        "intro": battery.intro_mentor if role == "mentor" else battery.intro_protege,
+        "read_only": read_only,
+        "role": role,
+    }
+    return render(request, "assessments/survey_page.html", context)
 
 
 def _progress(response, wave) -> int:
