@@ -102,6 +102,10 @@ BAD = {
         f"{HEADER}\n{line().replace('D-AAAAAA', BROKEN_CODE)}\n",
         "line 2: dyad 'D-A\\nA' must be letters, digits",
     ),
+    "one dyad code in two cohorts": (
+        f"{HEADER}\n{line()}\n{line(item='REL-LG-2').replace('p,c,', 'p,d,')}\n",
+        "dyad D-AAAAAA appears in more than one cohort",
+    ),
     "bad time": (
         f"{HEADER}\n{line().replace('2026-03-04T10:15:00Z', 'yesterday')}\n",
         "submitted_at 'yesterday'",
@@ -131,3 +135,22 @@ def test_conflicting_answers_are_refused_and_nothing_is_overwritten(demo, tmp_pa
     with pytest.raises(CommandError, match="nothing is overwritten"):
         call_command("import_responses", str(path))
     assert sorted(Answer.objects.values_list("id", "value")) == before
+
+
+def test_an_import_makes_the_same_number_of_queries_for_few_and_many_responses(tmp_path):
+    from django.core.management import call_command as run
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(dyads: int, name: str) -> int:
+        run("seed_demo", "--dyads", str(dyads), "--waves", "2", "--cohort", name, verbosity=0)
+        cohort = Cohort.objects.select_related("program").get(program__slug="demo", slug=name)
+        text = "".join(export_stream(cohort=cohort, format="long")[0])
+        Response.objects.filter(wave__cohort=cohort).delete()
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        with CaptureQueriesContext(connection) as captured:
+            run("import_responses", str(path), verbosity=0)
+        return len([q for q in captured if "INSERT" not in q["sql"]])
+
+    assert queries(3, "small") == queries(30, "large")
