@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .continuum import POSITION_MIN, POSITION_SPAN
+from .measurement.rules import POSITION_MIN, POSITION_SPAN
 
 STATES = ("dysfunctional", "traditional", "relational", "unplaced")
 STATE_COLOURS: dict[str, str] = {

@@ -3,7 +3,7 @@
 Every page reads the stored ``DyadWaveResult`` rows; nothing here scores a dyad. The
 one exception is ``cohort_psychometrics``, a cohort statistic over answers that shows
 no item answer and no individual's score. Each read is one query whatever the number
-of dyads or waves; the frames then feed ``continuum.alerts`` and ``charts``.
+of dyads or waves; the frames then feed ``change.alerts`` and ``charts``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from django.utils.translation import gettext_lazy
 
 from relationships.models import Cohort, Dyad, Program
 
-from . import charts, continuum, scoring, selectors
+from . import charts, selectors
+from .measurement import change, placement, psychometrics, rules
 from .models import AlertFollowUp, Answer, DyadWaveResult, Invitation, Response, Subscale, Wave
 
 PAGE_SIZE = 50
@@ -215,7 +216,7 @@ def results_frame(
     without a stored result is ``unplaced`` with nothing submitted. Columns: those of
     ``dyads_frame``, ``wave`` (number), ``wave_id``, ``fields`` (which must include
     ``HISTORY``) and, when flag fields are read, ``flags`` (sorted tuple of flag names,
-    as ``continuum`` packs them).
+    as ``placement.pack_flags`` packs them).
     """
     table = waves_table(waves)
     stored = DyadWaveResult.objects.filter(wave_id__in=table["wave_id"].tolist())
@@ -239,7 +240,7 @@ def _filled(frame: pd.DataFrame) -> pd.DataFrame:
     fills.update({c: frame[c].astype(float) for c in NUMBERS if c in present})
     frame = frame.assign(**fills)
     flags = [name for name in FLAG_FIELDS if name in present]
-    return frame.assign(flags=continuum.pack_flags(frame[flags])) if flags else frame
+    return frame.assign(flags=placement.pack_flags(frame[flags])) if flags else frame
 
 
 def _dyad_frame(dyad_id: int, waves: list[Wave], results: dict[int, Any]) -> pd.DataFrame:
@@ -257,14 +258,12 @@ def _dyad_frame(dyad_id: int, waves: list[Wave], results: dict[int, Any]) -> pd.
 
 
 def alerts_frame(
-    frame: pd.DataFrame, *, waves: list[Wave], constants: continuum.Constants, now: dt.datetime
+    frame: pd.DataFrame, *, waves: list[Wave], constants: rules.Constants, now: dt.datetime
 ) -> pd.DataFrame:
-    """``continuum.alerts`` of one cohort's results frame: ``dyad, wave, reason``."""
+    """``change.alerts`` of one cohort's results frame: ``dyad, wave, reason``."""
     if frame.empty:
         return pd.DataFrame({"dyad": [], "wave": [], "reason": []}).astype(ALERT_TYPES)
-    found = continuum.alerts(
-        frame.set_index(["dyad", "wave"]), closes_in_days(waves, now), constants
-    )
+    found = change.alerts(frame.set_index(["dyad", "wave"]), closes_in_days(waves, now), constants)
     return found.astype(ALERT_TYPES)
 
 
@@ -468,7 +467,7 @@ def _agreement_chart(points: pd.DataFrame, wave: Wave | None, words: dict[str, s
         "Each dot is a dyad at %(wave)s: the mentor's REL across, the protégé's REL up. "
         "Dots on the dashed line are dyads whose partners see the relationship alike."
     ) % {"wave": wave or _("the current wave")}
-    if len(both) >= scoring.MIN_GROUP and both["rel_mentor"].std() and both["rel_protege"].std():
+    if len(both) >= rules.MIN_GROUP and both["rel_mentor"].std() and both["rel_protege"].std():
         r = both["rel_mentor"].corr(both["rel_protege"])
         caption += " " + _("Pearson r = %(r).2f over %(n)d dyads.") % {"r": r, "n": len(both)}
     headers = [_("State"), _("Dyads"), _("Mean mentor REL"), _("Mean protégé REL")]
@@ -634,7 +633,7 @@ def cohort_alerts(
 def _newest_first(alerts: pd.DataFrame, dyads: pd.DataFrame) -> pd.DataFrame:
     """Alerts with the dyads' codes and names, newest first, then by dyad and reason."""
     merged = alerts.merge(dyads[["dyad", "code", "mentor", "protege"]], on="dyad")
-    rank = merged["reason"].map({reason: i for i, reason in enumerate(continuum.ALERT_REASONS)})
+    rank = merged["reason"].map({reason: i for i, reason in enumerate(rules.ALERT_REASONS)})
     ordered = merged.assign(rank=rank).sort_values(
         ["raised", "code", "wave", "rank"],
         ascending=[False, True, False, True],
@@ -652,7 +651,7 @@ def _alert_rows(alerts: pd.DataFrame, waves: list[Wave]) -> list[dict]:
             **row,
             "wave_label": labels.get(row["wave"], row["wave"]),
             "reason_label": AlertFollowUp.Reason(row["reason"]).label,
-            "text": _(continuum.ALERT_TEXT[row["reason"]]),
+            "text": _(rules.ALERT_TEXT[row["reason"]]),
             "raised": None if pd.isna(row["raised"]) else row["raised"].to_pydatetime(),
             "at": None if pd.isna(row["at"]) else row["at"],
         }
@@ -917,14 +916,14 @@ class Psychometrics:
     wave: Wave | None
     subscales: list[dict[str, Any]]
     agreement: list[dict[str, Any]]
-    min_group: int = scoring.MIN_GROUP
+    min_group: int = rules.MIN_GROUP
 
 
 def cohort_psychometrics(*, cohort: Cohort, wave_number: int | None = None) -> Psychometrics:
     """DESIGN §4.5 for one wave: subscale statistics by role, and partner agreement.
 
     Reads the wave's submitted answers in one query; only group statistics leave this
-    function (groups under ``scoring.MIN_GROUP`` suppressed). Agreement reads the
+    function (groups under ``rules.MIN_GROUP`` suppressed). Agreement reads the
     stored results.
     """
     now = timezone.now()
@@ -935,7 +934,7 @@ def cohort_psychometrics(*, cohort: Cohort, wave_number: int | None = None) -> P
     answers, items, responses = _wave_answers(wave)
     if answers.empty or items.empty:  # nothing to describe yet
         return Psychometrics(waves, wave, [], _agreement_rows(wave))
-    stats = scoring.psychometrics(answers, items, responses)
+    stats = psychometrics.psychometrics(answers, items, responses)
     titles = Subscale.objects.filter(battery__instrument_id=wave.instrument_id)
     titles = dict(titles.values_list("code", "title"))
     return Psychometrics(waves, wave, _psychometric_rows(stats, titles), _agreement_rows(wave))
@@ -946,7 +945,7 @@ def _wave_answers(wave: Wave) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     submitted = Response.objects.submitted().filter(wave=wave)
     responses = pd.DataFrame.from_records(
         list(submitted.values_list("id", "dyad_id", "wave__number", "role")),
-        columns=scoring.RESPONSES_COLUMNS,
+        columns=rules.RESPONSES_COLUMNS,
     )
     rows = Answer.objects.filter(response__in=submitted).values_list(
         "response_id",
@@ -957,7 +956,7 @@ def _wave_answers(wave: Wave) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
         "value",
     )
     answers = pd.DataFrame.from_records(
-        list(rows.iterator(chunk_size=selectors.ANSWER_CHUNK)), columns=scoring.ANSWERS_COLUMNS
+        list(rows.iterator(chunk_size=selectors.ANSWER_CHUNK)), columns=rules.ANSWERS_COLUMNS
     ).astype({"value": float})
     items = selectors.items_frame(instrument_ids=[wave.instrument_id]).drop(columns="instrument")
     return answers, items, responses
@@ -988,7 +987,7 @@ def _agreement_rows(wave: Wave) -> list[dict[str, Any]]:
     records = list(DyadWaveResult.objects.filter(wave=wave).values_list(*fields))
     frame = pd.DataFrame.from_records(records, columns=fields).astype(float)
     frame.columns = [f"{name.split('_')[0].upper()}_{name.split('_')[1]}" for name in fields]
-    agreement = scoring.partner_agreement(frame.assign(wave=wave.number))
+    agreement = psychometrics.partner_agreement(frame.assign(wave=wave.number))
     return [
         {
             "battery": row["battery"],

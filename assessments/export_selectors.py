@@ -16,7 +16,8 @@ from django.db.models import Case, CharField, Exists, F, OuterRef, Value, When
 
 from relationships.models import Cohort
 
-from . import exports, scoring, selectors
+from . import exports, selectors
+from .measurement import pipeline
 from .models import Answer, DyadWaveResult, Item, Response
 
 CHUNK = 2000
@@ -239,7 +240,7 @@ def _respondent_frame(
     answers = selectors.answers_frame(
         cohort=cohort, dyad_ids=dyad_ids, wave=wave, responses=responses, items=items
     )
-    scores = scoring.respondent_scores(
+    scores = pipeline.respondent_scores(
         answers, catalogue, responses.drop(columns="instrument"), cohort.program.constants
     )
     raw = answers.pivot(index="response", columns="item", values="value")

@@ -50,7 +50,7 @@ JSON_COLUMNS = {"subscales", "constants"}
 def result_records(
     results: pd.DataFrame, *, wave_ids: dict[int, int], constants: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Turn the ``continuum.compute`` frame (indexed by dyad, wave number) into rows."""
+    """Turn the ``pipeline.score(...).dyads`` frame (indexed by dyad, wave number) into rows."""
     frame = results.reset_index()
     subscale_codes = sorted(
         {c.rsplit("_", 1)[0] for c in frame.columns if "-" in c and c.endswith("_mentor")}

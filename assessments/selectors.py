@@ -1,7 +1,7 @@
 """Reads of the assessments app: each returns a DataFrame built from one query.
 
-These frames feed the pure modules (``scoring``, ``continuum``, later charts and
-exports), so pages, commands and exports share one definition of each read.
+These frames feed the pure ``measurement`` package, charts and research files, so
+pages, commands and exports share one definition of each read.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from relationships.models import Cohort, Dyad
 
+from .measurement.rules import ANSWERS_COLUMNS, ITEMS_COLUMNS, RESPONSES_COLUMNS
 from .models import Answer, Item, Response, Wave
-from .scoring import ANSWERS_COLUMNS, ITEMS_COLUMNS, RESPONSES_COLUMNS
 
 ANSWER_CHUNK = 20_000
 
@@ -123,6 +123,29 @@ def _copied_answers(rows: QuerySet) -> pd.DataFrame:
         names=["response", "item_id", "value"],
         dtype={"response": "int64", "item_id": "int64", "value": "float64"},
     )
+
+
+def scoring_frames(
+    *,
+    cohort: Cohort,
+    dyad_ids: list[int] | None = None,
+    wave: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``answers, items, responses`` of submitted responses, as ``pipeline.score`` takes
+    them: ``items`` and ``responses`` carry ``instrument`` so that every response is
+    scored against its own wave's instrument version."""
+    responses = responses_frame(cohort=cohort, dyad_ids=dyad_ids, wave=wave)
+    items = items_frame(instrument_ids=responses["instrument"].unique().tolist())
+    answers = answers_frame(
+        cohort=cohort,
+        dyad_ids=dyad_ids,
+        wave=wave,
+        responses=responses,
+        items=items,
+        progress=progress,
+    )
+    return answers, items, responses
 
 
 def expected_pairs(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.DataFrame:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 from django.db import transaction
 
 from relationships.models import Cohort
 
-from . import continuum, scoring, selectors
+from . import selectors
 from .instruments import InvalidDefinition, Problem, validate_definition
+from .measurement import pipeline
 from .models import Battery, Instrument, Item, Subscale
 from .results import result_records, results_upsert
 
@@ -100,56 +100,23 @@ def results_recompute(
 ) -> int:
     """Recompute and store the DyadWaveResult rows of a cohort (or of some of its dyads).
 
-    Reads answers in one query, scores with the program's constants and writes every
-    result of wave ``from_wave`` onwards in one statement. Answers are never touched.
-    Returns the number of results written. ``progress(stage, n)`` reports work done.
+    Reads answers in one query, scores them through ``measurement.pipeline`` with the
+    program's constants and writes every result of wave ``from_wave`` onwards in one
+    statement. Answers are never touched. Returns the number of results written.
+    ``progress(stage, n)`` reports work done.
     """
     report = progress or (lambda stage, n: None)
     constants = cohort.program.constants
     pairs = selectors.expected_pairs(cohort=cohort, dyad_ids=dyad_ids)
     if pairs.empty:
         return 0
-    responses = selectors.responses_frame(cohort=cohort, dyad_ids=dyad_ids)
-    items = selectors.items_frame(instrument_ids=responses["instrument"].unique().tolist())
-    answers = selectors.answers_frame(
-        cohort=cohort,
-        dyad_ids=dyad_ids,
-        responses=responses,
-        items=items,
-        progress=lambda n: report("answers", n),
+    frames = selectors.scoring_frames(
+        cohort=cohort, dyad_ids=dyad_ids, progress=lambda n: report("answers", n)
     )
-    scores = _respondent_scores(answers, items, responses, constants)
-    results = continuum.changes(
-        continuum.place(
-            continuum.dyad_values(scores, pairs=pairs[["dyad", "wave"]], constants=constants),
-            constants=constants,
-        ),
-        constants=constants,
-    ).assign(rule_version=constants.version_label)
+    results = pipeline.score(*frames, pairs=pairs[["dyad", "wave"]], constants=constants).dyads
     results = results[results.index.get_level_values("wave") >= from_wave]
     wave_ids = dict(zip(pairs["wave"], pairs["wave_id"], strict=False))
     records = result_records(results, wave_ids=wave_ids, constants=constants.as_dict())
     results_upsert(records)
     report("results", len(records))
     return len(records)
-
-
-def _respondent_scores(answers, items, responses, constants) -> pd.DataFrame:
-    """Score each instrument's responses against that instrument's own item catalogue."""
-    frames = [
-        scoring.respondent_scores(
-            answers[answers["response"].isin(group["response"])],
-            items[items["instrument"] == instrument].drop(columns=["instrument", "item_id"]),
-            group.drop(columns="instrument"),
-            constants,
-        )
-        for instrument, group in responses.groupby("instrument")
-    ]
-    if not frames:
-        return scoring.respondent_scores(
-            answers,
-            items.drop(columns="instrument"),
-            responses.drop(columns="instrument"),
-            constants,
-        )
-    return pd.concat(frames)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .codes import new_dyad_code, new_participant_code
 
 if TYPE_CHECKING:
-    from assessments.continuum import Constants
+    from assessments.measurement.rules import Constants
 
 
 class UserManager(BaseUserManager["User"]):
@@ -111,7 +111,7 @@ class Program(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from assessments.continuum import Constants
+        from assessments.measurement.rules import Constants
 
         try:
             Constants.from_overrides(self.placement_overrides or {})
@@ -120,7 +120,7 @@ class Program(models.Model):
 
     @property
     def constants(self) -> Constants:
-        from assessments.continuum import Constants
+        from assessments.measurement.rules import Constants
 
         return Constants.from_overrides(self.placement_overrides or {})
 

@@ -12,9 +12,14 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments import continuum, scoring
-from assessments.continuum import STATE_ORDER, Constants
-from assessments.scoring import ANSWERS_COLUMNS, ITEMS_COLUMNS, RESPONSES_COLUMNS
+from assessments.measurement import pipeline, scoring
+from assessments.measurement.rules import (
+    ANSWERS_COLUMNS,
+    ITEMS_COLUMNS,
+    RESPONSES_COLUMNS,
+    STATE_ORDER,
+    Constants,
+)
 
 NA, SKIP = "na", "skip"
 ROLES = ("mentor", "protege")
@@ -121,12 +126,12 @@ def test_scores_stay_within_the_scale_bounds(data):
 def test_swapping_mentor_and_protege_mirrors_the_dyad_values(data):
     answers, items, responses = data
     swap = {"mentor": "protege", "protege": "mentor"}
-    mirrored = continuum.compute(
+    mirrored = pipeline.score(
         answers.assign(role=answers["role"].map(swap)),
         items,
         responses.assign(role=responses["role"].map(swap)),
-    )
-    original = continuum.compute(answers, items, responses)
+    ).dyads
+    original = pipeline.score(answers, items, responses).dyads
     for column in original.columns:
         stem, _, part = column.rpartition("_")
         if part in ROLES:
@@ -155,8 +160,8 @@ def improved(answers: pd.DataFrame, items: pd.DataFrame, step: int) -> pd.DataFr
 @given(datasets(), st.integers(1, 3))
 def test_better_answers_never_lower_the_state(data, step):
     answers, items, responses = data
-    before = continuum.compute(answers, items, responses)
-    after = continuum.compute(improved(answers, items, step), items, responses)
+    before = pipeline.score(answers, items, responses).dyads
+    after = pipeline.score(improved(answers, items, step), items, responses).dyads
     assert (before["state"] == "unplaced").equals(after["state"] == "unplaced")
     placed = before["state"] != "unplaced"
     ranks = before["state"][placed].map(STATE_ORDER), after["state"][placed].map(STATE_ORDER)
@@ -168,7 +173,7 @@ def test_better_answers_never_lower_the_state(data, step):
 def test_results_equal_a_straightforward_reimplementation(data):
     answers, items, responses = data
     pairs = every_pair(responses)
-    result = continuum.compute(answers, items, responses, pairs=pairs)
+    result = pipeline.score(answers, items, responses, pairs=pairs).dyads
     expected = reference(answers, items, responses, pairs)
     assert set(result.index) == set(expected)
     for key, row in expected.items():

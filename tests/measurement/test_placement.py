@@ -12,17 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assessments import continuum
-from assessments.continuum import (
+from assessments.measurement import pipeline
+from assessments.measurement.change import alerts, changes
+from assessments.measurement.placement import dyad_values, place
+from assessments.measurement.rules import (
     ALERT_REASONS,
     ALERT_TEXT,
     RULE_VERSION,
     SCORE_COLUMNS,
     Constants,
-    alerts,
-    changes,
-    dyad_values,
-    place,
 )
 
 REL_SUBSCALES = tuple(f"REL-{s}" for s in ("LG", "IN", "AF", "CN", "SI", "TC"))
@@ -460,10 +458,10 @@ def test_compute_runs_the_whole_rule_and_records_the_version():
     responses = pd.DataFrame(
         [(1, 1, 1, "mentor"), (2, 1, 1, "protege")], columns=["response", "dyad", "wave", "role"]
     )
-    default = continuum.compute(answers, items, responses).loc[(1, 1)]
+    default = pipeline.score(answers, items, responses).dyads.loc[(1, 1)]
     assert (default["state"], default["rule_version"]) == ("dysfunctional", "continuum-v1")
     lenient = Constants.from_overrides({"strain_cut": 3.5})
-    result = continuum.compute(answers, items, responses, constants=lenient).loc[(1, 1)]
+    result = pipeline.score(answers, items, responses, constants=lenient).dyads.loc[(1, 1)]
     assert result["state"] == "relational"
     assert result["rule_version"] == lenient.version_label != "continuum-v1"
 
