@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import ReadOnlyAdmin
+from relationships.admin import ParticipantAdmin as BaseParticipantAdmin
+from relationships.models import Participant
 
 from .models import (
     AlertFollowUp,
@@ -16,6 +19,7 @@ from .models import (
     Subscale,
     Wave,
 )
+from .privacy import participant_erase
 from .tokens import token_revoke
 
 
@@ -200,3 +204,44 @@ class ExportLogAdmin(ReadOnlyAdmin):
     list_filter = ["format", "via"]
     search_fields = ["cohort_path", "user__email"]
     date_hierarchy = "created_at"
+
+
+# Erasing a participant touches answers and results, so the action lives with them; the
+# participant admin of ``relationships`` is extended here rather than importing upwards.
+admin.site.unregister(Participant)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(BaseParticipantAdmin):
+    actions = ["erase"]
+
+    @admin.action(description=_("Erase selected participants"), permissions=["delete"])
+    def erase(self, request, queryset):
+        """Ask once, then erase each (``privacy.participant_erase``)."""
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Erase participants"),
+                "participants": queryset.prefetch_related(
+                    "dyads_as_mentor__cohort__program", "dyads_as_protege__cohort__program"
+                ),
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/relationships/participant/erase.html", context)
+        for participant in queryset:
+            done = participant_erase(participant=participant, actor=request.user)
+            if done.already_erased:
+                message = _("%(code)s was already erased.")
+            else:
+                message = _(
+                    "%(code)s erased: %(answers)d answers removed, %(results)d results "
+                    "recomputed, %(links)d sign-in links revoked."
+                )
+            self.message_user(
+                request,
+                message
+                % {"code": done.research_code, "answers": done.answers_removed,
+                   "results": done.results_recomputed, "links": done.links_revoked},
+            )  # fmt: skip
+        return None

@@ -17,7 +17,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from relationships.models import Cohort, Dyad
 
-from . import participant_services
+from . import invitations
 from .dashboard_selectors import raised_alerts
 from .models import AlertFollowUp, Instrument, Response, Role, Wave
 
@@ -116,12 +116,12 @@ def _check_dates(opens_at: dt.datetime, closes_at: dt.datetime) -> None:
 
 def wave_invite(*, wave: Wave) -> int:
     """Send the wave's invitations; returns how many went out."""
-    return participant_services.invitations_send(wave=wave)
+    return invitations.invitations_send(wave=wave)
 
 
 def wave_remind(*, wave: Wave) -> int:
     """Remind everyone who has not submitted the wave; returns how many went out."""
-    return participant_services.reminders_send(wave=wave)
+    return invitations.reminders_send(wave=wave)
 
 
 def dyad_remind(*, dyad: Dyad, wave: Wave, role: str):
@@ -138,4 +138,4 @@ def dyad_remind(*, dyad: Dyad, wave: Wave, role: str):
     if done:
         raise ValidationError(_("This partner has already submitted."))
     person = dyad.mentor if role == Role.MENTOR else dyad.protege
-    return participant_services.reminders_send(wave=wave, participants=[person])
+    return invitations.reminders_send(wave=wave, participants=[person])

@@ -16,7 +16,7 @@ from django.db.models import Case, CharField, Exists, F, OuterRef, Value, When
 
 from relationships.models import Cohort
 
-from . import exports, selectors
+from . import cells, selectors
 from .measurement import pipeline
 from .models import Answer, DyadWaveResult, Item, Response
 
@@ -71,7 +71,7 @@ def long_copy(*, cohort: Cohort) -> Iterator[str]:
     Codes never hold line breaks (imports and instruments refuse them), so every
     newline PostgreSQL writes ends a row.
     """
-    head = [exports.neutralise(cohort.program.slug), exports.neutralise(cohort.slug)]
+    head = [cells.neutralise(cohort.program.slug), cells.neutralise(cohort.slug)]
     with connection.cursor() as cursor:
         raw = cursor.cursor
         sql = raw.mogrify(LONG_COPY_SQL, [cohort.pk, cohort.pk, *head]).decode()
@@ -89,10 +89,10 @@ def long_copy(*, cohort: Cohort) -> Iterator[str]:
 
 
 def _neutralised(column: str) -> str:
-    """SQL twin of ``exports.neutralise`` for a text column."""
+    """SQL twin of ``cells.neutralise`` for a text column."""
     starts = "('=', '+', '-', '@', chr(9), chr(13))"
     return (
-        f"CASE WHEN left({column}, 1) IN {starts} AND {column} !~ '^{exports.NUMBER}$' "
+        f"CASE WHEN left({column}, 1) IN {starts} AND {column} !~ '^{cells.NUMBER}$' "
         f"THEN '''' || {column} ELSE {column} END"
     )
 

@@ -10,18 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
+from .cells import neutralise
+
 SCORES = ("REL", "CAR", "PSY", "STR", "OVR", "KRAM")
 PAIRWISE_SCORES = ("REL", "CAR", "PSY", "STR", "OVR")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A signed decimal number stays as it is; the same pattern runs inside PostgreSQL for the
-# COPY path of the long file (``export_selectors.long_copy``), so both paths agree.
-NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 ROWS_PER_CHUNK = 1000
 
 LONG_COLUMNS = [
@@ -46,15 +43,6 @@ CODEBOOK_COLUMNS = [
     "file", "column", "label", "type", "values", "item_text_mentor", "item_text_protege",
     "battery", "subscale", "reverse_keyed",
 ]  # fmt: skip
-
-
-def neutralise(cell: Any) -> Any:
-    """Make text that a spreadsheet would run as a formula inert; numbers stay numbers."""
-    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
-        return cell
-    if cell[0] in "+-" and re.fullmatch(NUMBER, cell):
-        return cell
-    return "'" + cell
 
 
 def number(value: Any, digits: int = 4) -> str:

@@ -20,6 +20,10 @@ class InstrumentLocked(ValidationError):
     """Raised when a change would alter an instrument that already has responses."""
 
 
+class WaveClosed(ValidationError):
+    """The wave is not open, so answers cannot change and no invitation goes out."""
+
+
 class Instrument(models.Model):
     """A versioned survey definition. Once anyone has answered it, it never changes."""
 

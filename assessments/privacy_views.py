@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from relationships.models import Participant
 
-from . import privacy_services as services
+from . import privacy as services
 
 
 def _participant(request: HttpRequest) -> Participant:

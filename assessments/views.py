@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import participant_selectors as selectors
 from . import participant_services as services
 from .forms import BatteryForm
+from .models import WaveClosed
 from .strategies import weakest_strategies
 from .tokens import TokenRefused, token_check, token_consume
 
@@ -44,7 +45,7 @@ def _closed(request: HttpRequest, error: ValidationError) -> HttpResponse:
 def survey_resume(request: HttpRequest, code: str, wave: int) -> HttpResponse:
     try:
         _dyad, wave_obj, response = _survey(request, code, wave)
-    except services.WaveClosed as error:
+    except WaveClosed as error:
         return _closed(request, error)
     page = selectors.first_unanswered_page(response, selectors.survey_pages(wave_obj))
     return redirect("assessments:survey_page", code=code, wave=wave, page=page)
@@ -55,7 +56,7 @@ def survey_resume(request: HttpRequest, code: str, wave: int) -> HttpResponse:
 def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
     try:
         dyad, wave_obj, response = _survey(request, code, wave)
-    except services.WaveClosed as error:
+    except WaveClosed as error:
         return _closed(request, error)
     except Http404:
         if not request.user.is_staff:
@@ -142,7 +143,7 @@ def survey_autosave(request: HttpRequest, code: str, wave: int) -> JsonResponse:
             )
         saved = services.answers_save(response=response, values=values)
     except ValidationError as error:
-        status = 409 if isinstance(error, services.WaveClosed) else 400
+        status = 409 if isinstance(error, WaveClosed) else 400
         return JsonResponse({"saved": 0, "errors": error.messages}, status=status)
     return JsonResponse({"saved": saved})
 
@@ -152,12 +153,12 @@ def survey_autosave(request: HttpRequest, code: str, wave: int) -> JsonResponse:
 def survey_review(request: HttpRequest, code: str, wave: int) -> HttpResponse:
     try:
         dyad, wave_obj, response = _survey(request, code, wave)
-    except services.WaveClosed as error:
+    except WaveClosed as error:
         return _closed(request, error)
     if request.method == "POST":
         try:
             services.response_submit(response=response)
-        except services.WaveClosed as error:
+        except WaveClosed as error:
             return _closed(request, error)
         except ValidationError:
             messages.error(request, _("Some questions still need an answer."))

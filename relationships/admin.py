@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
@@ -96,40 +95,6 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ["research_code", "name", "user__email"]
     autocomplete_fields = ["user"]
     readonly_fields = ["research_code", "created_at", "deletion_requested_at", "erased_at"]
-    actions = ["erase"]
-
-    @admin.action(description=_("Erase selected participants"), permissions=["delete"])
-    def erase(self, request, queryset):
-        """Ask once, then erase each (``privacy_services.participant_erase``)."""
-        from assessments.privacy_services import participant_erase
-
-        if request.POST.get("confirm") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Erase participants"),
-                "participants": queryset.prefetch_related(
-                    "dyads_as_mentor__cohort__program", "dyads_as_protege__cohort__program"
-                ),
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/relationships/participant/erase.html", context)
-        for participant in queryset:
-            done = participant_erase(participant=participant, actor=request.user)
-            if done.already_erased:
-                message = _("%(code)s was already erased.")
-            else:
-                message = _(
-                    "%(code)s erased: %(answers)d answers removed, %(results)d results "
-                    "recomputed, %(links)d sign-in links revoked."
-                )
-            self.message_user(
-                request,
-                message
-                % {"code": done.research_code, "answers": done.answers_removed,
-                   "results": done.results_recomputed, "links": done.links_revoked},
-            )  # fmt: skip
-        return None
 
     @admin.display(description=_("email"), ordering="user__email")
     def email(self, participant: Participant) -> str:

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from assessments.invitations import invitations_send
 from assessments.models import Invitation, Wave
-from assessments.participant_services import invitations_send
 from audit.models import AuditEvent
 from relationships.models import Program
 from tests import factories

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessments import exports
+from assessments import cells, exports
 from assessments.export_services import FORMATS, export_stream, export_zip
 from assessments.models import ExportLog
 from relationships.models import Cohort, Participant
@@ -100,7 +100,7 @@ def test_formula_like_cells_come_out_inert(cohort):
     ],
 )
 def test_neutralise_defuses_formulas_and_keeps_numbers(cell, safe):
-    assert exports.neutralise(cell) == safe
+    assert cells.neutralise(cell) == safe
 
 
 def test_the_dyad_file_equals_a_recomputation_from_the_long_file(cohort):
@@ -262,7 +262,7 @@ def test_postgresql_neutralises_exactly_as_python_does(cell):
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_neutralised('c')} FROM (SELECT %s::text AS c) t", [cell])
-        assert cursor.fetchone()[0] == exports.neutralise(cell)
+        assert cursor.fetchone()[0] == cells.neutralise(cell)
 
 
 @pytest.mark.parametrize("format", ["respondent", "pairwise"])

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Answer, DyadWaveResult, Invitation, Item, Response, Wave
-from assessments.privacy_services import participant_erase
+from assessments.privacy import participant_erase
 from assessments.services import results_recompute
 from audit.models import AuditEvent
 from relationships.models import Dyad, Participant, Program, User

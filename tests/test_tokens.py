@@ -8,8 +8,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from assessments.invitations import invitations_send, reminders_send
 from assessments.models import Invitation, Wave
-from assessments.participant_services import invitations_send, reminders_send
 from assessments.tokens import token_hash, token_revoke
 from relationships.models import Dyad
 

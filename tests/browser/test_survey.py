@@ -13,8 +13,8 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from assessments.invitations import invitations_send
 from assessments.models import Response, Wave
-from assessments.participant_services import invitations_send
 from relationships.models import Dyad
 from tests.browser.conftest import Visit, serious_violations
 

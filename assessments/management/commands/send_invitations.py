@@ -1,5 +1,5 @@
+from assessments.invitations import invitations_send
 from assessments.management.wave_mail import WaveMailCommand, sender
-from assessments.participant_services import invitations_send
 
 
 class Command(WaveMailCommand):

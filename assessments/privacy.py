@@ -35,7 +35,8 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from relationships.models import Dyad, Participant, User
 
-from .exports import SCORES, neutralise
+from .cells import neutralise
+from .measurement.rules import SCORE_COLUMNS as SCORES
 from .models import Answer, DyadWaveResult, Invitation, Response
 from .services import results_recompute
 
