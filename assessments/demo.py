@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .measurement.rules import BATTERIES
+
 Levels = tuple[float, float, float, float, float]  # REL, CAR, PSY, STR, OVR
-BATTERY_INDEX = {"REL": 0, "CAR": 1, "PSY": 2, "STR": 3, "OVR": 4}
+BATTERY_INDEX = {code: i for i, code in enumerate(BATTERIES)}
 NA_RATE = {"REL": 0.02, "CAR": 0.05, "PSY": 0.02, "STR": 0.0, "OVR": 0.0}
 
 

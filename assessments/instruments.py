@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BATTERY_CODES = ("REL", "CAR", "PSY", "STR", "OVR")
+from .measurement.rules import BATTERIES
+
 MAX_SCALE_POINTS = 11
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Subscale and item codes become CSV cells and column names: no spaces, commas or breaks.
@@ -85,8 +86,8 @@ def _check_battery(battery: Any, where: str, seen_batteries, seen, problems) -> 
         return
     _unknown_keys(battery, BATTERY_KEYS, where, problems)
     code = battery.get("code")
-    if code not in BATTERY_CODES:
-        problems.append(Problem(f"{where}.code", f"must be one of {', '.join(BATTERY_CODES)}"))
+    if code not in BATTERIES:
+        problems.append(Problem(f"{where}.code", f"must be one of {', '.join(BATTERIES)}"))
     else:
         _unique(code, f"{where}.code", "battery", seen_batteries, problems)
     _text(battery, "title", where, problems)

@@ -19,9 +19,9 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .measurement.rules import SCORE_COLUMNS
 from .models import DyadWaveResult
 
-SCORES = ("REL", "CAR", "PSY", "STR", "OVR", "KRAM")
 SIDES = ("mentor", "protege", "dyad", "diff")
 
 # model field -> SQL type for PostgreSQL's recordset; order is the column order written.
@@ -30,7 +30,7 @@ COLUMNS: dict[str, str] = {
     "wave_id": "bigint",
     "mentor_submitted": "boolean",
     "protege_submitted": "boolean",
-    **{f"{score.lower()}_{side}": "double precision" for score in SCORES for side in SIDES},
+    **{f"{score.lower()}_{side}": "double precision" for score in SCORE_COLUMNS for side in SIDES},
     "subscales": "jsonb",
     "congruence": "text",
     "cn_gap": "double precision",
@@ -66,7 +66,7 @@ def result_records(
             "protege_submitted": bool(row["protege_submitted"]),
             **{
                 f"{s.lower()}_{side}": _number(row.get(f"{s}_{side}"))
-                for s in SCORES
+                for s in SCORE_COLUMNS
                 for side in SIDES
             },
             "subscales": {

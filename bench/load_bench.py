@@ -160,7 +160,7 @@ def _drafts(wave, count: int) -> list:
 
 def _pages(wave) -> dict[int, list[tuple[str, list[str]]]]:
     """Page number -> items and their valid answers, in the order the survey shows them."""
-    from assessments import participant_selectors as selectors
+    from assessments.survey import selectors
 
     pages = {}
     for number, battery in enumerate(selectors.survey_pages(wave), start=1):

@@ -135,7 +135,7 @@ def bench_export() -> list[Row]:
     """
     from django.db import connection
 
-    from assessments.export_services import export_stream
+    from assessments.research.services import export_stream
     from relationships.models import Cohort
 
     if connection.vendor != "postgresql":

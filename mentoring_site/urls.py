@@ -35,9 +35,9 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("exports/", include("assessments.export_urls")),
-    path("", include("assessments.urls")),
-    path("coordinate/", include("assessments.dashboard_urls")),
+    path("exports/", include("assessments.research.urls")),
+    path("", include("assessments.survey.urls")),
+    path("coordinate/", include("assessments.coordinate.urls")),
 ]
 
 admin.site.site_header = "Continuum administration"

@@ -59,7 +59,7 @@ def world(django_db_setup, django_db_blocker):
 def answered(world):
     """The demo mentor's open wave-2 response with nine answers of 3."""
     from assessments.models import Answer, Item, Wave
-    from assessments.participant_services import answers_save, response_open
+    from assessments.survey.services import answers_save, response_open
 
     dyad = world["dyad"]
     wave = Wave.objects.get(cohort=dyad.cohort, number=2)

@@ -10,7 +10,7 @@ from assessments.models import Invitation, Wave
 from audit.models import AuditEvent
 from relationships.models import Program
 from tests import factories
-from tests.test_dashboard_actions import declining, follow_up  # noqa: F401  (fixture)
+from tests.coordinate.test_actions import declining, follow_up  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

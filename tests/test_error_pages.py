@@ -63,7 +63,7 @@ def test_a_request_with_too_many_fields_is_refused_and_stores_nothing(client, wo
 def test_an_oversized_dyad_file_is_refused_before_anything_is_read(client, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from assessments.dashboard_forms import MAX_CSV_BYTES
+    from assessments.coordinate.forms import MAX_CSV_BYTES
 
     client.force_login(user_of("coordinator", world))
     cohort = world["dyad"].cohort

@@ -19,8 +19,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments.exports import LONG_COLUMNS
 from assessments.models import Answer, Item
+from assessments.research.files import LONG_COLUMNS
 from relationships.models import Dyad
 from tests.test_permissions import user_of
 

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from assessments.models import Answer, DyadWaveResult, Item, Response, Wave
-from assessments.participant_services import answers_save, response_open
 from assessments.services import results_recompute
+from assessments.survey.services import answers_save, response_open
 from relationships.models import Dyad
 from tests.live import CSRF_FIELD, Client, Server, manage, server_env, session_cookies
 

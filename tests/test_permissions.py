@@ -34,6 +34,8 @@ COORDINATE = {
     "other_coord": 404,
     "admin": 200,
 }
+# Management pages refuse participants outright (403); other programs stay hidden (404).
+MANAGE = {**COORDINATE, "mentor": 403, "protege": 403, "outsider": 403}
 POST_ONLY = {**dict.fromkeys(PERSONAS, 405), "anonymous": 302}
 
 EXPECTED = {
@@ -59,18 +61,18 @@ EXPECTED = {
     "assessments:my_data_csv": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
     "coordinate:programs": {**COORDINATE, "other_coord": 200},
     "coordinate:program": COORDINATE,
-    "coordinate:cohort_create": COORDINATE,
+    "coordinate:cohort_create": MANAGE,
     "coordinate:cohort": COORDINATE,
     "coordinate:alerts": COORDINATE,
     "coordinate:alert_follow_up": POST_ONLY,
     "coordinate:psychometrics": COORDINATE,
-    "coordinate:manage": COORDINATE,
-    "coordinate:wave_create": COORDINATE,
-    "coordinate:wave_edit": COORDINATE,
+    "coordinate:manage": MANAGE,
+    "coordinate:wave_create": MANAGE,
+    "coordinate:wave_edit": MANAGE,
     "coordinate:wave_invite": POST_ONLY,
     "coordinate:wave_remind": POST_ONLY,
-    "coordinate:dyad_create": COORDINATE,
-    "coordinate:dyad_import": COORDINATE,
+    "coordinate:dyad_create": MANAGE,
+    "coordinate:dyad_import": MANAGE,
     "coordinate:dyad": COORDINATE,
     "coordinate:dyad_remind": POST_ONLY,
     "coordinate:dyad_end": POST_ONLY,

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from assessments.export_services import FORMATS, export_log, export_stream, export_zip
+from assessments.research.services import FORMATS, export_log, export_stream, export_zip
 from relationships.models import Cohort
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments.import_services import responses_import
+from assessments.research.imports import responses_import
 
 
 class Command(BaseCommand):

@@ -1,0 +1,312 @@
+"""How the coordinator pages word and format what the selectors read (DESIGN §5).
+
+The one home of the pages' labels (states, flags, transitions), of the translated
+``chart_words()`` the pure chart builders take, of number formatting, and of the
+``Chart``/``Table`` objects (figure, caption and data-table alternative) templates place.
+Nothing here queries the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessments.measurement import rules
+from assessments.models import AlertFollowUp, DyadWaveResult
+
+from . import charts
+
+FLAG_LABELS = {
+    "awaiting_partner": gettext_lazy("Awaiting partner"),
+    "borderline": gettext_lazy("Near the boundary"),
+    "marginal": gettext_lazy("Marginal career and psychosocial support"),
+    "norms_incongruent": gettext_lazy("Communal norms incongruent"),
+    "reliable_decline": gettext_lazy("Reliable decline"),
+    "reliable_improvement": gettext_lazy("Reliable improvement"),
+    "strain_reported": gettext_lazy("Strain reported"),
+}
+STATE_LABELS = dict(DyadWaveResult.State.choices)
+TRANSITION_LABELS = dict(DyadWaveResult.Transition.choices)
+REASON_LABELS = dict(AlertFollowUp.Reason.choices)
+GROUP_LABELS = {"mentor": gettext_lazy("Mentors"), "protege": gettext_lazy("Protégés")}
+
+
+def chart_words() -> dict[str, str]:
+    """The wording of every figure in the current language: axis titles, legend and
+    hover words, and each state's and flag's label under its name."""
+    words = {
+        "mentor": _("Mentor"),
+        "protege": _("Protégé"),
+        "mentors": str(GROUP_LABELS["mentor"]),
+        "proteges": str(GROUP_LABELS["protege"]),
+        "dyad": _("Dyad"),
+        "wave": _("Wave"),
+        "dyads": _("Dyads"),
+        "position": _("Continuum position (0–100)"),
+        "mentor_rel": _("Mentor REL (1–7)"),
+        "protege_rel": _("Protégé REL (1–7)"),
+        "identity": _("Partners agree"),
+        "submitted": _("Submitted (%)"),
+        "score": _("Score (1–7)"),
+        "state": _("State"),
+        "flags": _("Flags"),
+        "none": _("none"),
+        "of": _("of"),
+        "no_data": _("No results yet."),
+        "no_transitions": _("Transitions appear once two waves have results."),
+    }
+    labels = {**STATE_LABELS, **FLAG_LABELS}
+    return {**words, **{key: str(label) for key, label in labels.items()}}
+
+
+def number(value: Any, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, or an en dash when it is missing."""
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    """A share already in percent, rounded, or an en dash when it is missing."""
+    return "–" if value is None or pd.isna(value) else f"{value:.0f} %"
+
+
+def flag_labels(names: Any) -> list[str]:
+    return [FLAG_LABELS[name] for name in names]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A data table as templates render it: caption, column headers, rows of cells."""
+
+    caption: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure ready for ``json_script``, its caption and its data-table alternative."""
+
+    id: str
+    title: str
+    caption: str
+    figure: dict[str, Any]
+    table: Table
+    columns: int = 6  # of the page grid's 12, on large screens
+
+    @property
+    def data_id(self) -> str:
+        return f"{self.id}-data"
+
+
+# --- cohort charts -----------------------------------------------------------------------
+
+
+def state_chart(counts: pd.DataFrame, words: dict[str, str]) -> Chart:
+    """Dyads per state and wave from ``charts.state_counts`` output."""
+    rows = [
+        [label, *group.set_index("state").loc[list(charts.STATES), "n"].astype(int).tolist()]
+        for (_wave, label), group in counts.groupby(["wave", "label"], sort=False)
+    ]
+    title = _("Dyads per state and wave")
+    return Chart(
+        id="chart-states",
+        title=title,
+        caption=_("Stacked bars: how many dyads sit in each state at each wave."),
+        figure=charts.figure_data(charts.state_distribution_figure(counts, words)),
+        table=Table(title, [_("Wave"), *[words[s] for s in charts.STATES]], rows),
+    )
+
+
+def transition_chart(links: pd.DataFrame, waves: pd.DataFrame, words: dict[str, str]) -> Chart:
+    """Movement between consecutive waves from ``charts.transition_counts`` output."""
+    label = dict(zip(waves["wave"], waves["label"], strict=True))
+    rows = [
+        [label[r.wave_from], words[r.state_from], label[r.wave_to], words[r.state_to], r.n]
+        for r in links.itertuples()
+    ]
+    headers = [_("From wave"), _("From state"), _("To wave"), _("To state"), _("Dyads")]
+    return Chart(
+        id="chart-transitions",
+        title=_("Movement between consecutive waves"),
+        caption=_("Each band carries the dyads that moved from one state to the next."),
+        figure=charts.figure_data(charts.transitions_figure(links, waves, words)),
+        table=Table(_("Dyads moving between states"), headers, rows),
+        columns=8,
+    )
+
+
+def agreement_chart(
+    points: pd.DataFrame, wave: Any, agreement: pd.DataFrame, words: dict[str, str]
+) -> Chart:
+    """The partners' REL scatter of one wave; ``agreement`` is ``partner_agreement``
+    output whose REL row, unless suppressed, puts Pearson r in the caption."""
+    both = points.dropna(subset=["rel_mentor", "rel_protege"])
+    groups = ((words[s], both[both["state"] == s]) for s in charts.STATES)
+    rows = [
+        [name, len(g), number(g["rel_mentor"].mean()), number(g["rel_protege"].mean())]
+        for name, g in groups
+        if len(g)
+    ]
+    caption = _(
+        "Each dot is a dyad at %(wave)s: the mentor's REL across, the protégé's REL up. "
+        "Dots on the dashed line are dyads whose partners see the relationship alike."
+    ) % {"wave": wave or _("the current wave")}
+    rel = agreement[(agreement["battery"] == "REL") & agreement["r"].notna()]
+    if len(rel):
+        shown = {"r": rel["r"].iloc[0], "n": int(rel["n"].iloc[0])}
+        caption += " " + _("Pearson r = %(r).2f over %(n)d dyads.") % shown
+    headers = [_("State"), _("Dyads"), _("Mean mentor REL"), _("Mean protégé REL")]
+    return Chart(
+        id="chart-agreement",
+        title=_("Partner agreement on relational quality"),
+        caption=caption,
+        figure=charts.figure_data(charts.agreement_figure(points, words)),
+        table=Table(_("Mean REL of each partner by state"), headers, rows),
+        columns=4,
+    )
+
+
+def rate_chart(rates: pd.DataFrame, words: dict[str, str]) -> Chart:
+    """Response rates per wave from ``charts.response_rates`` output."""
+    rows = [
+        [r.label, r.expected, r.mentors, r.proteges, percent(r.rate)] for r in rates.itertuples()
+    ]
+    headers = [_("Wave"), _("Dyads expected"), _("Mentors"), _("Protégés"), _("Response rate")]
+    return Chart(
+        id="chart-rates",
+        title=_("Response rate per wave"),
+        caption=_("Share of the expected mentors and protégés who submitted."),
+        figure=charts.figure_data(charts.response_rate_figure(rates, words)),
+        table=Table(_("Responses per wave"), headers, rows),
+    )
+
+
+# --- dyad charts -------------------------------------------------------------------------
+
+
+def trajectory_chart(
+    frame: pd.DataFrame, edges: tuple[float, float], words: dict[str, str]
+) -> Chart:
+    """The dyad's path from ``charts.trajectory_figure``'s frame, bands at ``edges``."""
+    rows = [
+        [
+            row["label"],
+            words.get(row["state"], row["state"]),
+            number(row["position"], 0),
+            number(charts.rel_to_position(row["rel_mentor"]), 0),
+            number(charts.rel_to_position(row["rel_protege"]), 0),
+            ", ".join(words.get(flag, flag) for flag in row["flags"]) or "–",
+        ]
+        for row in frame.to_dict("records")
+    ]
+    cuts = {"low": edges[0] * rules.POSITION_SPAN / 100 + rules.POSITION_MIN}
+    cuts["high"] = edges[1] * rules.POSITION_SPAN / 100 + rules.POSITION_MIN
+    caption = _(
+        "Continuum position per wave (0–100). The bands mark the REL cuts of placement "
+        "(%(low).1f and %(high).1f); the dot's colour is the placed state, which also "
+        "weighs PSY, strain and each partner's own scores."
+    )
+    headers = [_("Wave"), _("State"), _("Dyad"), _("Mentor REL"), _("Protégé REL"), _("Flags")]
+    return Chart(
+        id="chart-trajectory",
+        title=_("Trajectory on the continuum"),
+        caption=caption % cuts,
+        figure=charts.figure_data(charts.trajectory_figure(frame, words, edges)),
+        table=Table(_("Position per wave (0–100)"), headers, rows),
+    )
+
+
+def profile_chart(profile: pd.DataFrame, wave: Any, words: dict[str, str]) -> Chart:
+    """Both partners' REL subscales (``subscale, title, mentor, protege``) at ``wave``."""
+    cells = [[r.title, number(r.mentor), number(r.protege)] for r in profile.itertuples()]
+    return Chart(
+        id="chart-profile",
+        title=_("Relational functions profile"),
+        caption=_("Each partner's REL subscale scores (1–7) at %(wave)s.")
+        % {"wave": wave or _("the latest wave")},
+        figure=charts.figure_data(charts.profile_figure(profile, words)),
+        table=Table(_("REL subscale scores"), [_("Subscale"), _("Mentor"), _("Protégé")], cells),
+    )
+
+
+def scores_table(scores: pd.DataFrame, waves: list[Any]) -> Table:
+    """``scores`` has one row per wave (in ``waves``' order) and a column per battery ×
+    side (``rel_mentor`` …); the table has a row per battery × side, a column per wave."""
+    sides = {"mentor": _("mentor"), "protege": _("protégé"), "dyad": _("dyad")}
+    rows = [
+        [f"{battery} {sides[side]}", *[number(v) for v in scores[f"{battery.lower()}_{side}"]]]
+        for battery in rules.SCORE_COLUMNS
+        for side in sides
+    ]
+    caption = _("Battery scores per wave (REL, CAR, PSY, OVR and KRAM on 1–7; STR on 1–5)")
+    return Table(caption, [_("Score"), *[str(w) for w in waves]], rows)
+
+
+# --- rows of the tables ------------------------------------------------------------------
+
+
+def dyad_table_rows(rows: list[dict[str, Any]], reasons: dict[int, list[str]]) -> list[dict]:
+    """Rows of ``dyad_rows`` plus ``state_label``, ``flags`` and open ``alerts`` (labels);
+    ``reasons`` holds each dyad's open alert reasons."""
+    return [
+        {
+            **row,
+            "state_label": STATE_LABELS.get(row["state"], row["state"]),
+            "flags": flag_labels(name for name in rules.FLAGS if row[f"flag_{name}"]),
+            "alerts": [REASON_LABELS[reason] for reason in reasons.get(row["pk"], [])],
+        }
+        for row in rows
+    ]
+
+
+def alert_rows(alerts: pd.DataFrame, labels: dict[int, str]) -> list[dict[str, Any]]:
+    """Alerts (with the dyads' names and ``raised``) as template rows, in their order;
+    ``labels`` names each wave number."""
+    return [
+        {
+            **row,
+            "wave_label": labels.get(row["wave"], row["wave"]),
+            "reason_label": REASON_LABELS[row["reason"]],
+            "text": _(rules.ALERT_TEXT[row["reason"]]),
+            "raised": None if pd.isna(row["raised"]) else row["raised"].to_pydatetime(),
+            "at": None if pd.isna(row["at"]) else row["at"],
+        }
+        for row in alerts.to_dict("records")
+    ]
+
+
+def psychometric_rows(stats: pd.DataFrame, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """``psychometrics.psychometrics`` output as template rows, with subscale titles."""
+    return [
+        {
+            "subscale": row["subscale"],
+            "title": titles.get(row["subscale"], row["subscale"]),
+            "role": str(GROUP_LABELS.get(row["role"], row["role"])),
+            "suppressed": bool(row["suppressed"]),
+            "n": int(row["n"]),
+            "mean": number(row["mean"]),
+            "sd": number(row["sd"]),
+            "alpha": number(row["alpha"]),
+            "alpha_n": int(row["alpha_n"]),
+            "missing": percent(100 * row["missing_share"]),
+            "na": percent(100 * row["na_share"]),
+        }
+        for row in stats.to_dict("records")
+    ]
+
+
+def agreement_rows(agreement: pd.DataFrame) -> list[dict[str, Any]]:
+    """``psychometrics.partner_agreement`` output of one wave as template rows."""
+    return [
+        {
+            "battery": row["battery"],
+            "n": int(row["n"]),
+            "r": number(row["r"]),
+            "suppressed": bool(row["suppressed"]),
+        }
+        for row in agreement.to_dict("records")
+    ]

@@ -1,0 +1,191 @@
+"""Reading and checking a ``long`` file (DESIGN §6.2) before anything is loaded.
+
+Pure: the file's bytes and a catalogue of known items go in; rows ready to load and a
+list of problems, each naming its line, come out. Line 1 is the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..measurement.rules import ROLES
+from .files import LONG_COLUMNS
+
+# Slugs and research codes: no spaces, quotes, commas or line breaks, so a code is the
+# same cell in every file and every export path (``pgcopy.long_copy`` relies on it).
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    battery: str
+    subscale: str
+    reverse_keyed: bool
+    allow_na: bool
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    program: str
+    cohort: str
+    wave: int
+    dyad: str
+    respondent: str
+    role: str
+    instrument: str
+    version: int
+    item: str
+    value: int | None
+    submitted_at: dt.datetime
+
+    @property
+    def response_key(self) -> tuple:
+        return (self.program, self.cohort, self.wave, self.dyad, self.role)
+
+
+Catalogue = dict[tuple[str, int], dict[str, ItemSpec]]
+
+
+def read_long(data: bytes, catalogue: Catalogue) -> tuple[list[Row], list[str]]:
+    """Every row of the file and every problem found; load only when problems is empty."""
+    if not data.strip():
+        return [], ["line 1: the file is empty; expected the long header"]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return [], [f"line {line}: not UTF-8 text; save the file as UTF-8"]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    if header != LONG_COLUMNS:
+        return [], [f"line 1: the header must be exactly {','.join(LONG_COLUMNS)}"]
+    rows, problems = [], []
+    for line, cells in enumerate(reader, start=2):
+        row = _row(line, cells, catalogue, problems)
+        if row is not None:
+            rows.append(row)
+    problems += _across_rows(rows)
+    return rows, problems
+
+
+def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str]) -> Row | None:
+    if len(cells) != len(LONG_COLUMNS):
+        problems.append(
+            f"line {line}: {len(cells)} fields instead of {len(LONG_COLUMNS)} "
+            "(a truncated or malformed line)"
+        )
+        return None
+    values = dict(zip(LONG_COLUMNS, cells, strict=True))
+    before = len(problems)
+    wave = _whole(values["wave"], "wave", line, problems)
+    version = _whole(values["instrument_version"], "instrument_version", line, problems)
+    if values["role"] not in ROLES:
+        problems.append(f"line {line}: role {values['role']!r} must be mentor or protege")
+    for key in ("program", "cohort", "dyad", "respondent", "item"):
+        if not values[key].strip():
+            problems.append(f"line {line}: {key} is empty")
+        elif key != "item" and not CODE.fullmatch(values[key]):
+            problems.append(
+                f"line {line}: {key} {values[key]!r} must be letters, digits, '.', '_' or '-' "
+                "(at most 64, starting with a letter or digit)"
+            )
+    spec = catalogue.get((values["instrument"], version or 0), {}).get(values["item"])
+    if version is not None and (values["instrument"], version) not in catalogue:
+        problems.append(
+            f"line {line}: unknown instrument {values['instrument']} "
+            f"version {values['instrument_version']}; load it first"
+        )
+    elif spec is None and version is not None:
+        problems.append(
+            f"line {line}: {values['item']} is not an item of {values['instrument']} v{version}"
+        )
+    value = _value(values, spec, line, problems) if spec else None
+    moment = _moment(values["submitted_at"], line, problems)
+    if len(problems) > before:
+        return None
+    return Row(line, values["program"], values["cohort"], wave, values["dyad"],
+               values["respondent"], values["role"], values["instrument"], version,
+               values["item"], value, moment)  # fmt: skip
+
+
+def _whole(text: str, name: str, line: int, problems: list[str]) -> int | None:
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    problems.append(f"line {line}: {name} {text!r} must be a whole number from 1")
+    return None
+
+
+def _value(values: dict, spec: ItemSpec, line: int, problems: list[str]) -> int | None:
+    expected = (spec.battery, spec.subscale, "true" if spec.reverse_keyed else "false")
+    if (values["battery"], values["subscale"], values["reverse_keyed"]) != expected:
+        problems.append(
+            f"line {line}: battery, subscale or reverse_keyed of {values['item']} "
+            f"differ from the instrument ({', '.join(expected)})"
+        )
+    text = values["value"]
+    if text == "":
+        if not spec.allow_na:
+            problems.append(
+                f"line {line}: {values['item']} needs a value; it has no 'not applicable'"
+            )
+        return None
+    if not text.lstrip("-").isdigit():
+        problems.append(f"line {line}: value {text!r} is not a whole number")
+        return None
+    if not spec.low <= int(text) <= spec.high:
+        problems.append(
+            f"line {line}: value {text} is outside {spec.low}..{spec.high} for {values['item']}"
+        )
+        return None
+    return int(text)
+
+
+def _moment(text: str, line: int, problems: list[str]) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        problems.append(f"line {line}: submitted_at {text!r} must look like 2026-03-04T10:15:00Z")
+        return None
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def _across_rows(rows: list[Row]) -> list[str]:
+    problems, seen = [], {}
+    times, people, roles = defaultdict(set), defaultdict(set), defaultdict(dict)
+    for row in rows:
+        key = (*row.response_key, row.item)
+        if key in seen:
+            problems.append(
+                f"line {row.line}: duplicate answer to {row.item} (first on line {seen[key]})"
+            )
+        seen.setdefault(key, row.line)
+        times[row.response_key].add(row.submitted_at)
+        people[row.response_key].add(row.respondent)
+        dyad = (row.program, row.cohort, row.dyad)
+        other = roles[dyad].setdefault(row.role, row.respondent)
+        if other != row.respondent:
+            problems.append(f"line {row.line}: dyad {row.dyad} already has {other} as {row.role}")
+        partner = roles[dyad].get("protege" if row.role == "mentor" else "mentor")
+        if partner == row.respondent:
+            problems.append(
+                f"line {row.line}: {row.respondent} cannot be both mentor and "
+                f"protégé of dyad {row.dyad}"
+            )
+    first_line = {}
+    for row in rows:
+        first_line.setdefault(row.response_key, row.line)
+    for key, moments in times.items():
+        if len(moments) > 1:
+            problems.append(
+                f"line {first_line[key]}: one response has "
+                f"{len(moments)} different submitted_at values"
+            )
+    return problems

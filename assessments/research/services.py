@@ -1,0 +1,151 @@
+"""Producing a cohort's research files and recording every export in the audit log.
+
+The respondent, dyad and pairwise files of one export agree cell for cell: before any
+of them is written the stored results are brought up to the program's current
+constants (``results_refresh``), the dyad file reads those results, and the other two
+score the answers through ``measurement.pipeline`` with the same constants, each
+response against its own wave's instrument version. All three name the rule version.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+from collections.abc import Iterator
+
+import pandas as pd
+from django.db import connection
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from relationships.models import Cohort
+
+from ..measurement import pipeline
+from ..measurement.rules import Constants
+from ..models import ExportLog
+from ..services import results_recompute
+from . import files, pgcopy
+from . import selectors as reads
+
+FORMATS = ("long", "respondent", "dyad", "pairwise", "codebook")
+SCORED = ("respondent", "dyad", "pairwise")
+
+
+class Counted:
+    """Wraps a row iterator and counts the rows that went through."""
+
+    def __init__(self, rows: Iterator):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+class CountedLines(Counted):
+    """Counts the CRLF-ended rows in blocks of CSV text going through."""
+
+    def __iter__(self):
+        for block in self.rows:
+            self.count += block.count("\n")
+            yield block
+
+
+def results_refresh(*, cohort: Cohort) -> Constants:
+    """Recompute the cohort's stored results when they are not those of the program's
+    current constants (``selectors.results_outdated``); return those constants.
+
+    One query when the results are current, as after every submit and import; after a
+    program changed its constants, the recompute ``recompute_scores`` would have done.
+    """
+    constants = cohort.program.constants
+    if reads.results_outdated(cohort=cohort, rule_version=constants.version_label):
+        results_recompute(cohort=cohort)
+    return constants
+
+
+def export_stream(
+    *, cohort: Cohort, format: str, constants: Constants | None = None
+) -> tuple[Iterator[str], Counted]:
+    """CSV text of one file, chunk by chunk, and the counter of its data rows.
+
+    A scored file first refreshes the stored results, unless ``constants`` says that the
+    caller (``export_zip``) already did. On PostgreSQL the long file (the big one) comes
+    straight from ``COPY``; the bytes are the same either way
+    (tests/research/test_pgcopy.py compares them). Raises ``ValueError`` for an unknown
+    format.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)} or zip")
+    if format == "long" and connection.vendor == "postgresql":
+        counted = CountedLines(pgcopy.long_copy(cohort=cohort))
+        return itertools.chain(files.csv_chunks(files.LONG_COLUMNS, ()), counted), counted
+    if format in SCORED and constants is None:
+        constants = results_refresh(cohort=cohort)
+    header, rows = _file(cohort, format, constants)
+    counted = Counted(rows)
+    return files.csv_chunks(header, counted), counted
+
+
+def _file(cohort: Cohort, format: str, constants: Constants | None):
+    if format == "long":
+        return files.LONG_COLUMNS, files.long_rows(reads.long_records(cohort=cohort))
+    if format == "dyad":
+        return files.DYAD_COLUMNS, files.dyad_rows(reads.dyad_records(cohort=cohort))
+    if format == "codebook":
+        items = reads.codebook_items(cohort=cohort)
+        subscales = list(dict.fromkeys(s for s in items["subscale"] if "-" in s))
+        return files.CODEBOOK_COLUMNS, files.codebook_rows(items, subscales)
+    items, item_codes, subscales = reads.respondent_catalogue(cohort=cohort)
+    frames = respondent_frames(cohort=cohort, items=items, constants=constants)
+    if format == "respondent":
+        header = files.respondent_columns(item_codes, subscales)
+        rows = (files.respondent_rows(f, item_codes, subscales) for f in frames)
+        return header, itertools.chain.from_iterable(rows)
+    rows = (files.pairwise_rows(f) for f in frames)
+    return files.PAIRWISE_COLUMNS, itertools.chain.from_iterable(rows)
+
+
+def respondent_frames(
+    *, cohort: Cohort, items: pd.DataFrame, constants: Constants
+) -> Iterator[pd.DataFrame]:
+    """Scores, raw answers and codes of every submitted response, batch by batch
+    (``files.respondent_frame``), scored through the one pipeline with ``constants``.
+
+    ``items`` carries ``instrument``, so each response is scored with its own instrument
+    version's keys and item counts.
+    """
+    same = {
+        "program": cohort.program.slug,
+        "cohort": cohort.slug,
+        "rule_version": constants.version_label,
+    }
+    for batch in reads.respondent_batches(cohort=cohort, items=items):
+        scores = pipeline.respondent_scores(batch.answers, items, batch.responses, constants)
+        yield files.respondent_frame(scores, batch.answers, batch.codes, **same)
+
+
+def export_zip(*, cohort: Cohort) -> tuple[bytes, int]:
+    """All five files and a README in one zip; returns the bytes and the total row count."""
+    constants = results_refresh(cohort=cohort)
+    buffer, total = io.BytesIO(), 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in FORMATS:
+            chunks, counted = export_stream(cohort=cohort, format=name, constants=constants)
+            archive.writestr(f"{cohort.program.slug}-{cohort.slug}-{name}.csv", "".join(chunks))
+            total += counted.count
+        archive.writestr("README.txt", files.README)
+    return buffer.getvalue(), total
+
+
+def export_log(*, user, cohort: Cohort, format: str, rows: int, via: str) -> ExportLog:
+    """The export's own log row (rows, file) and its entry in the audit trail."""
+    audit_record(
+        action=AuditEvent.Action.EXPORT,
+        actor=user,
+        target=cohort.path,
+        detail={"format": format, "rows": rows, "via": via},
+    )
+    return ExportLog.objects.create(user=user, cohort=cohort, format=format, rows=rows, via=via)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exports"
+
+urlpatterns = [path("", views.exports_page, name="index")]

@@ -1,0 +1,1 @@
+"""Participant pages: the survey, results, magic links and a person's own data."""

@@ -1,0 +1,149 @@
+"""Writes of the participant side: opening a response, saving answers, submitting.
+
+Every service validates everything before it writes, so a rejected request leaves the
+stored answers exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments.instruments import CODE
+from assessments.models import Answer, Item, Response, Wave, WaveClosed
+from assessments.services import results_recompute
+from relationships.models import Dyad, Participant
+
+NOT_APPLICABLE = "na"
+
+
+def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Response:
+    """The participant's response for the dyad and wave, created as a draft when missing."""
+    role = dyad.role_of(participant)
+    if role is None or wave.cohort_id != dyad.cohort_id:
+        raise ValidationError(_("You are not a partner of this dyad."))
+    response = Response.objects.filter(wave=wave, dyad=dyad, role=role).first()
+    if response is not None:
+        # The caller loaded both already; reusing them saves a query on every autosave.
+        response.wave, response.dyad = wave, dyad
+        return response
+    if not wave.is_open():
+        raise WaveClosed(_("This survey is closed."))
+    response, _created = Response.objects.get_or_create(
+        wave=wave, dyad=dyad, role=role, defaults={"respondent": participant}
+    )
+    return response
+
+
+def _checked_values(response: Response, raw: Mapping[str, str]) -> dict[int, int | None]:
+    """Item id -> value for every posted answer, or ``ValidationError`` naming each problem."""
+    # Only names shaped like item codes reach the query (PostgreSQL refuses NUL bytes).
+    asked = [code for code in raw if CODE.fullmatch(code)]
+    items = {
+        item.code: item
+        for item in Item.objects.filter(
+            subscale__battery__instrument_id=response.wave.instrument_id
+        )
+        .select_related("subscale__battery")
+        .filter(code__in=asked)
+    }
+    checked: dict[int, int | None] = {}
+    problems = []
+    for code, value in raw.items():
+        item = items.get(code)
+        if item is None:
+            problems.append(_("%(code)s is not a question of this survey.") % {"code": code})
+            continue
+        battery = item.subscale.battery
+        if value == NOT_APPLICABLE and item.allow_na:
+            checked[item.pk] = None
+        elif _whole(value) and battery.scale_min <= int(value) <= battery.scale_max:
+            checked[item.pk] = int(value)
+        else:
+            problems.append(
+                _("%(code)s: %(value)r is not an allowed answer.")
+                % {"code": code, "value": str(value)[:20]}
+            )
+    if problems:
+        raise ValidationError(problems)
+    return checked
+
+
+def _whole(value) -> bool:
+    """Plain ASCII digits only: ``"٣"`` passes ``isdigit`` but is no answer a form sends."""
+    text = str(value)
+    return text.isascii() and text.isdigit()
+
+
+def _ensure_editable(response: Response) -> None:
+    if response.is_submitted:
+        raise ValidationError(_("This survey has been submitted and can no longer change."))
+    if not response.wave.is_open():
+        raise WaveClosed(
+            _("This survey closed on %(date)s; answers can no longer change.")
+            % {"date": timezone.localtime(response.wave.closes_at).strftime("%d %B %Y")}
+        )
+
+
+@transaction.atomic
+def answers_save(*, response: Response, values: Mapping[str, str]) -> int:
+    """Store the posted answers (item code -> point or ``"na"``) in one upsert.
+
+    Raises ``ValidationError`` (``WaveClosed`` when the wave is not open) and writes
+    nothing when any value is unknown or outside its scale. Returns the number saved.
+    """
+    _ensure_editable(response)
+    checked = _checked_values(response, values)
+    now = timezone.now()
+    Answer.objects.bulk_create(
+        [
+            Answer(response=response, item_id=i, value=v, answered_at=now)
+            for i, v in checked.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["response", "item"],
+        update_fields=["value", "answered_at"],
+    )
+    Response.objects.filter(pk=response.pk).update(updated_at=now)
+    return len(checked)
+
+
+def missing_items(*, response: Response) -> list[Item]:
+    """Items of the survey without an answer (an explicit "not applicable" counts)."""
+    answered = Answer.objects.filter(response=response).values("item_id")
+    return list(
+        Item.objects.filter(subscale__battery__instrument_id=response.wave.instrument_id)
+        .exclude(pk__in=answered)
+        .select_related("subscale__battery")
+        .order_by("subscale__battery__order", "subscale__order", "order")
+    )
+
+
+def response_submit(*, response: Response) -> Response:
+    """Submit once. A second submit (double click, another tab) returns the same response.
+
+    Raises ``ValidationError`` listing the unanswered items, or ``WaveClosed``.
+    """
+    with transaction.atomic():
+        locked = (
+            Response.objects.select_for_update().select_related("wave", "dyad").get(pk=response.pk)
+        )
+        if locked.is_submitted:
+            return locked
+        _ensure_editable(locked)
+        missing = missing_items(response=locked)
+        if missing:
+            raise ValidationError([item.code for item in missing], code="missing")
+        now = timezone.now()
+        Response.objects.filter(pk=locked.pk, status=Response.Status.DRAFT).update(
+            status=Response.Status.SUBMITTED, submitted_at=now, updated_at=now
+        )
+        results_recompute(
+            cohort=locked.dyad.cohort, dyad_ids=[locked.dyad_id], from_wave=locked.wave.number
+        )
+    locked.refresh_from_db()
+    return locked

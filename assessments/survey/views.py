@@ -1,0 +1,214 @@
+"""Participant pages: home, the survey (with autosave), submission, results and magic links."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments.models import WaveClosed
+from assessments.tokens import TokenRefused, token_check, token_consume
+
+from . import selectors, services
+from .forms import BatteryForm
+
+MAX_AUTOSAVE_FIELDS = 100
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    participant = getattr(request.user, "participant", None)
+    cards = selectors.participant_home(participant=participant) if participant else []
+    return render(request, "assessments/home.html", {"cards": cards})
+
+
+def _survey(request: HttpRequest, code: str, number: int):
+    dyad, participant = selectors.dyad_for_participant(user=request.user, code=code)
+    wave = selectors.wave_of(dyad, number)
+    return dyad, wave, services.response_open(dyad=dyad, wave=wave, participant=participant)
+
+
+def _closed(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return render(request, "assessments/closed.html", {"reason": error.messages[0]}, status=403)
+
+
+@login_required
+@require_GET
+def survey_resume(request: HttpRequest, code: str, wave: int) -> HttpResponse:
+    try:
+        _dyad, wave_obj, response = _survey(request, code, wave)
+    except WaveClosed as error:
+        return _closed(request, error)
+    page = selectors.first_unanswered_page(response, selectors.survey_pages(wave_obj))
+    return redirect("assessments:survey_page", code=code, wave=wave, page=page)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
+    try:
+        dyad, wave_obj, response = _survey(request, code, wave)
+    except WaveClosed as error:
+        return _closed(request, error)
+    except Http404:
+        if not request.user.is_staff:
+            raise
+        return _survey_read_only(request, code, wave, page)
+    pages = selectors.survey_pages(wave_obj)
+    if not 1 <= page <= len(pages):
+        return redirect("assessments:survey_page", code=code, wave=wave, page=1)
+    battery, items = pages[page - 1], selectors.page_items(pages[page - 1])
+    form = BatteryForm(
+        request.POST or None,
+        battery=battery,
+        items=items,
+        role=response.role,
+        initial=selectors.stored_answers(response),
+    )
+    if request.method == "POST" and not response.is_submitted:
+        try:
+            if form.is_valid():
+                services.answers_save(response=response, values=form.answered())
+        except ValidationError as error:
+            return _closed(request, error)
+        target = page + (1 if "next" in request.POST else -1 if "previous" in request.POST else 0)
+        if "review" in request.POST or target > len(pages):
+            return redirect("assessments:survey_review", code=code, wave=wave)
+        return redirect("assessments:survey_page", code=code, wave=wave, page=max(target, 1))
+    return _render_page(request, dyad, wave_obj, response, form, pages, page, response.role)
+
+
+def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
+    """Staff view a partner's page (``?role=``) as it stands, without changing anything."""
+    if request.method != "GET":
+        raise PermissionDenied
+    dyad, role = selectors.dyad_for_results(
+        user=request.user, code=code, role=request.GET.get("role")
+    )
+    wave_obj = selectors.wave_of(dyad, wave)
+    pages = selectors.survey_pages(wave_obj)
+    if not 1 <= page <= len(pages):
+        raise Http404
+    battery = pages[page - 1]
+    response = selectors.response_of(dyad=dyad, wave=wave_obj, role=role)
+    form = BatteryForm(
+        battery=battery,
+        items=selectors.page_items(battery),
+        role=role,
+        initial=selectors.stored_answers(response) if response else {},
+    )
+    return _render_page(request, dyad, wave_obj, response, form, pages, page, role, True)
+
+
+def _render_page(request, dyad, wave, response, form, pages, page, role, read_only=False):
+    battery = pages[page - 1]
+    context = {
+        "dyad": dyad,
+        "wave": wave,
+        "response": response,
+        "form": form,
+        "battery": battery,
+        "page": page,
+        "pages": pages,
+        "progress": _progress(response, wave) if response else 0,
+        "intro": battery.intro_mentor if role == "mentor" else battery.intro_protege,
+        "read_only": read_only,
+        "role": role,
+    }
+    return render(request, "assessments/survey_page.html", context)
+
+
+def _progress(response, wave) -> int:
+    total = selectors.item_count(wave)
+    return round(100 * response.answers.count() / total) if total else 0
+
+
+@login_required
+@require_POST
+def survey_autosave(request: HttpRequest, code: str, wave: int) -> JsonResponse:
+    try:
+        _dyad, _wave, response = _survey(request, code, wave)
+        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        if not values or len(values) > MAX_AUTOSAVE_FIELDS:
+            raise ValidationError(
+                _("Send between one and %(n)d answers.") % {"n": MAX_AUTOSAVE_FIELDS}
+            )
+        saved = services.answers_save(response=response, values=values)
+    except ValidationError as error:
+        status = 409 if isinstance(error, WaveClosed) else 400
+        return JsonResponse({"saved": 0, "errors": error.messages}, status=status)
+    return JsonResponse({"saved": saved})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_review(request: HttpRequest, code: str, wave: int) -> HttpResponse:
+    try:
+        dyad, wave_obj, response = _survey(request, code, wave)
+    except WaveClosed as error:
+        return _closed(request, error)
+    if request.method == "POST":
+        try:
+            services.response_submit(response=response)
+        except WaveClosed as error:
+            return _closed(request, error)
+        except ValidationError:
+            messages.error(request, _("Some questions still need an answer."))
+        else:
+            messages.success(request, _("Thank you, your answers are submitted."))
+            return redirect("assessments:results", code=code, wave=wave)
+    pages = selectors.survey_pages(wave_obj)
+    missing = services.missing_items(response=response)
+    page_of = {battery.pk: number for number, battery in enumerate(pages, start=1)}
+    return render(
+        request,
+        "assessments/review.html",
+        {
+            "dyad": dyad,
+            "wave": wave_obj,
+            "response": response,
+            "missing": [(item, page_of[item.subscale.battery_id]) for item in missing],
+        },
+    )
+
+
+@login_required
+@require_GET
+def results(request: HttpRequest, code: str, wave: int) -> HttpResponse:
+    dyad, role = selectors.dyad_for_results(
+        user=request.user, code=code, role=request.GET.get("role")
+    )
+    context = selectors.results_page(dyad=dyad, wave=selectors.wave_of(dyad, wave), role=role)
+    return render(request, "assessments/results.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def magic_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button and changes nothing (mail scanners); POST signs the person in."""
+    try:
+        invitation = token_consume(token) if request.method == "POST" else token_check(token)
+    except TokenRefused as refused:
+        return render(
+            request,
+            "assessments/link_refused.html",
+            {"reason": refused.reason},
+            status=refused.status,
+        )
+    if request.method == "GET":
+        return render(request, "assessments/magic_link.html", {"invitation": invitation})
+    login(request, invitation.participant.user, backend="django.contrib.auth.backends.ModelBackend")
+    if not invitation.participant.user.has_usable_password():
+        messages.info(
+            request,
+            _('Welcome! Choose "Password" in the menu to sign in later without a link.'),
+        )
+    return redirect(
+        reverse("assessments:survey", args=[invitation.dyad.research_code, invitation.wave.number])
+    )

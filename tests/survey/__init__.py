@@ -1,0 +1,1 @@
+"""Tests of the participant pages, mirroring ``assessments/survey/``."""
