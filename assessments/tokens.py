@@ -64,8 +64,15 @@ def token_check(raw: str) -> Invitation:
         )
     if invitation.wave.closes_at <= timezone.now():
         raise TokenRefused(_("This survey has closed, so its sign-in link has expired."), 410)
-    if invitation.participant.user_id is None:
+    user = invitation.participant.user
+    if user is None:
         raise TokenRefused(_("This sign-in link is not valid."))
+    if user.is_staff or user.is_superuser:
+        # A link is a password-less sign-in; privileged accounts use their password (and
+        # its lockout) only, whatever a participant record says.
+        raise TokenRefused(
+            _("This account signs in with its password. Please use the sign-in page."), 403
+        )
     return invitation
 
 

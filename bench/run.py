@@ -14,22 +14,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-
-@dataclass
-class Row:
-    name: str
-    measured: str
-    budget: str
-    baseline: str
-    ratio: str
-    verdict: str
+from bench.rows import Row  # noqa: E402
 
 
 def timed(function: Callable[[], object], repeat: int = 1) -> float:
@@ -122,9 +113,9 @@ def bench_dashboard() -> list[Row]:
 
 
 def bench_load() -> list[Row]:
-    from bench.load_bench import bench_survey_load as rows
+    from bench.load_bench import bench_survey_load
 
-    return [Row(*vars(row).values()) for row in rows()]
+    return bench_survey_load()
 
 
 def bench_export() -> list[Row]:

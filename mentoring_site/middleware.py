@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 
 class RejectNulBytesMiddleware:
@@ -26,3 +27,19 @@ class RejectNulBytesMiddleware:
         ):
             raise SuspiciousOperation("NUL byte in the request address")
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages are built for one person (answers, scores, names, research files), so no
+    browser or shared cache may keep them: every response the app itself makes carries
+    ``Cache-Control: private, no-store`` unless a view chose its own caching. Static
+    files are served by WhiteNoise before this runs and keep their far-future headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

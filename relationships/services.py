@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -29,6 +30,9 @@ OPTIONAL_COLUMNS = ("kind", "supervisory", "started_on")
 TRUE_WORDS = {"1", "true", "yes", "y"}
 FALSE_WORDS = {"", "0", "false", "no", "n"}
 MAX_ROWS = 10_000
+PRIVILEGED = "an address of a staff or coordinator account cannot be added by an import"
+MAX_NAME = 200  # Participant.name
+MAX_EMAIL = 254  # RFC 5321's limit, what an EmailField holds
 
 
 # --- cohorts ------------------------------------------------------------------------------
@@ -105,13 +109,25 @@ def dyad_rows_read(text: str) -> tuple[list[DyadRow], list[Problem]]:
     line numbers count the header as line 1.
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    read: list[int] = []  # line numbers read in full; the header is line 1
+    try:
+        return _records(reader, read)
+    except csv.Error:
+        # The csv module refuses cells over its field limit (128 KiB) and stray quotes.
+        line = read[-1] + 1 if read else 1
+        return [], [Problem(line, _("this line is not valid CSV or a cell is far too long"))]
+
+
+def _records(reader: csv.DictReader, read: list[int]) -> tuple[list[DyadRow], list[Problem]]:
     header = [name.strip() for name in reader.fieldnames or []]
+    read.append(1)
     problems = _header_problems(header)
     if problems:
         return [], problems
     reader.fieldnames = header
     rows: list[DyadRow] = []
     for number, record in enumerate(reader, start=2):
+        read.append(number)
         if number - 1 > MAX_ROWS:
             problems.append(Problem(number, _("more than %d rows; split the file") % MAX_ROWS))
             break
@@ -137,14 +153,11 @@ def _row(number: int, record: dict[str, str | None]) -> tuple[DyadRow | None, li
     cell = {key: (value or "").strip() for key, value in record.items() if key}
     if None in record:
         return None, [Problem(number, _("more cells than columns"))]
+    if any("\x00" in value for value in cell.values()):
+        return None, [Problem(number, _("a cell holds a NUL character"))]
     problems = []
     for role in ("mentor", "protege"):
-        if not cell[f"{role}_name"]:
-            problems.append(Problem(number, _("%s_name is empty") % role))
-        try:
-            validate_email(cell[f"{role}_email"])
-        except ValidationError:
-            problems.append(Problem(number, _("%s_email is not an email address") % role))
+        problems += _person_problems(number, role, cell[f"{role}_name"], cell[f"{role}_email"])
     kind = (cell.get("kind") or Dyad.Kind.FORMAL).lower()
     if kind not in Dyad.Kind.values:
         problems.append(Problem(number, _("kind must be formal or informal")))
@@ -171,6 +184,24 @@ def _row(number: int, record: dict[str, str | None]) -> tuple[DyadRow | None, li
     )
 
 
+def _person_problems(number: int, role: str, name: str, email: str) -> list[Problem]:
+    problems = []
+    if not name:
+        problems.append(Problem(number, _("%s_name is empty") % role))
+    elif len(name) > MAX_NAME:
+        problems.append(
+            Problem(number, _("%(role)s_name is longer than %(n)d characters") % {
+                "role": role, "n": MAX_NAME})
+        )  # fmt: skip
+    try:
+        if len(email) > MAX_EMAIL:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        problems.append(Problem(number, _("%s_email is not an email address") % role))
+    return problems
+
+
 def _date(text: str) -> dt.date | None | bool:
     """The ISO date, None when empty, False when it does not parse."""
     if not text:
@@ -192,14 +223,20 @@ def dyads_plan(*, cohort: Cohort, rows: list[DyadRow]) -> ImportPlan:
         elif pair in seen:
             problems.append(Problem(row.line, _("repeats the pair of line %d") % seen[pair]))
         seen.setdefault(pair, row.line)
-    people = _people([email for pair in seen for email in pair])
+    emails = {email for row in rows for email in (row.mentor_email, row.protege_email)}
+    people = _people(emails)
     active = _active_pairs(cohort, people)
+    privileged = _privileged(emails)
     for row in rows:
         mentor, protege = people.get(row.mentor_email), people.get(row.protege_email)
         if mentor and protege and (mentor.pk, protege.pk) in active:
             problems.append(Problem(row.line, _("this pair already has an active dyad here")))
-    emails = {email for row in rows for email in (row.mentor_email, row.protege_email)}
-    new_people = sorted(email for email in emails if email not in people)
+        if {row.mentor_email, row.protege_email} & privileged:
+            problems.append(Problem(row.line, _(PRIVILEGED)))
+    # "New" means new to this program, so the preview reads the same whether or not an
+    # address is known in another program.
+    known = _in_program(cohort.program, emails)
+    new_people = sorted(email for email in emails if email not in known)
     return ImportPlan(rows=rows, new_people=new_people, problems=sorted(problems, key=_line))
 
 
@@ -211,6 +248,24 @@ def _people(emails: Iterable[str]) -> dict[str, Participant]:
     """Existing participants by (lower-case) email, one query."""
     found = Participant.objects.filter(user__email__in=set(emails)).select_related("user")
     return {participant.user.email: participant for participant in found}
+
+
+def _privileged(emails: Iterable[str]) -> set[str]:
+    """Addresses of staff, superuser and coordinator accounts: never made participants by
+    an import (an admin links such an account explicitly), one query."""
+    users = User.objects.filter(email__in=set(emails)).filter(
+        Q(is_staff=True) | Q(is_superuser=True) | Q(coordinator_memberships__isnull=False)
+    )
+    return set(users.values_list("email", flat=True))
+
+
+def _in_program(program: Program, emails: Iterable[str]) -> set[str]:
+    """Addresses of participants already in a dyad of ``program``, one query."""
+    dyads = Dyad.objects.filter(cohort__program=program)
+    found = Participant.objects.filter(user__email__in=set(emails)).filter(
+        Q(pk__in=dyads.values("mentor_id")) | Q(pk__in=dyads.values("protege_id"))
+    )
+    return set(found.values_list("user__email", flat=True))
 
 
 def _active_pairs(cohort: Cohort, people: dict[str, Participant]) -> set[tuple[int, int]]:
