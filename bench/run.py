@@ -56,6 +56,8 @@ def build(dyads: int, waves: int, scale_dyads: int) -> None:
 
     call_command("migrate", verbosity=0)
     for cohort, size in (("2026", dyads), (SCALE_COHORT, scale_dyads)):
+        if not size:
+            continue
         started = time.perf_counter()
         call_command("seed_demo", dyads=size, waves=waves, seed=11, cohort=cohort, verbosity=0)
         took = time.perf_counter() - started
