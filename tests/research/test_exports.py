@@ -14,21 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from assessments import cells
 from assessments.models import ExportLog
 from assessments.research import files
-from assessments.research.services import FORMATS, export_stream, export_zip
+from assessments.research.services import FORMATS, export_zip
 from relationships.models import Cohort, Participant
+from tests.research.conftest import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cohort() -> Cohort:
-    call_command("seed_demo", "--dyads", "8", "--waves", "3", verbosity=0)
-    return Cohort.objects.select_related("program").get(program__slug="demo")
-
-
-def text_of(cohort: Cohort, format: str) -> str:
-    chunks, _ = export_stream(cohort=cohort, format=format)
-    return "".join(chunks)
 
 
 def frame_of(cohort: Cohort, format: str) -> pd.DataFrame:
