@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..cells import neutralise
-from ..measurement.rules import BATTERIES, SCORE_COLUMNS
+from ..measurement.rules import BATTERIES, SCORE_COLUMNS, STATES
 
 SCORES = SCORE_COLUMNS
 PAIRWISE_SCORES = BATTERIES
@@ -192,7 +192,7 @@ FIXED = [
     ("instrument", "instrument code", "string", ""),
     ("instrument_version", "instrument version", "integer", ""),
     ("item", "item code", "string", "BATTERY-SUBSCALE-N"),
-    ("battery", "battery code", "string", "REL; CAR; PSY; STR; OVR"),
+    ("battery", "battery code", "string", "; ".join(BATTERIES)),
     ("subscale", "subscale code", "string", ""),
     ("reverse_keyed", "item is reverse keyed", "boolean", "true; false"),
     ("value", "raw answer before reverse keying", "integer", "empty = not applicable"),
@@ -200,7 +200,7 @@ FIXED = [
     ("CN_gap", "|protégé − mentor| on communal norms", "float", ""),
     ("congruence", "REL agreement", "string", "aligned; protege_higher; mentor_higher"),
     ("position", "continuum position 100·(REL_dyad − 1)/6", "float", "0..100"),
-    ("state", "continuum state", "string", "unplaced; dysfunctional; traditional; relational"),
+    ("state", "continuum state", "string", "; ".join(STATES)),
     ("flags", "placement flags, ';'-separated", "string", ""),
     ("change", "REL_dyad change since the previous placed wave", "float", ""),
     (
