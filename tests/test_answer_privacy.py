@@ -1,6 +1,8 @@
-"""Item-level answers reach nobody but their author (and admins, DESIGN §7): every URL of
-the project is fetched by every persona after the mentor has answered part of a survey,
-and only the mentor's own pages (and an admin's view of them) show a chosen answer."""
+"""Item-level answers reach nobody but their author (and holders of
+``assessments.view_answers``, such as admins; DESIGN §7): every URL of the project is
+fetched by every persona, staff without a permission included, after the mentor has
+answered part of a survey, and only the mentor's own pages (and an admin's view of them)
+show a chosen answer."""
 
 import re
 

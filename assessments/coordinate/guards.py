@@ -4,7 +4,7 @@ or raises.
 Dashboards answer 404 to anyone who does not coordinate the program. Management pages
 and every write answer 403 to a signed-in user who coordinates no program at all (a
 participant, say) and 404 to a coordinator of another program, so that nobody learns
-which programs exist. Staff coordinate every program.
+which programs exist. Holders of ``access.EVERY_PROGRAM`` coordinate every program.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Coordinator dashboards (DESIGN §1, §5, §7): programs, cohort, alerts, dyad, psychometrics.
 
 Each view checks access, makes one call and returns. Anonymous users go to the login
-page; anyone who does not coordinate the program (participants included) gets 404; staff
-see every program. The writes and management pages are in ``manage_views``.
+page; anyone who does not coordinate the program (participants included) gets 404;
+holders of the "coordinate every program" permission see every program. The writes and
+management pages are in ``manage_views``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _number(request: HttpRequest, name: str) -> int | None:
 @require_GET
 def programs(request: HttpRequest) -> HttpResponse:
     found = list(access.programs_for(user=request.user))
-    if not found and not request.user.is_staff:
+    if not found and not access.coordinates_every_program(user=request.user):
         raise Http404(_("You do not coordinate a program."))
     return render(request, "coordinate/programs.html", {"programs": found})
 

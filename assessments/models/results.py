@@ -91,6 +91,9 @@ class DyadWaveResult(models.Model):
             models.UniqueConstraint(fields=["dyad", "wave"], name="one_result_per_dyad_wave"),
         ]
         indexes = [models.Index(fields=["wave", "state"], name="result_wave_state")]
+        permissions = [
+            ("coordinate_all_programs", "Coordinate every program (dashboards and management)")
+        ]
 
     def __str__(self) -> str:
         return f"{self.dyad.research_code} {self.wave}: {self.state}"

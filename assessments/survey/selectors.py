@@ -19,6 +19,8 @@ from relationships.models import Dyad, Participant
 
 from .strategies import weakest_strategies
 
+READ_ANY_SURVEY = "assessments.view_answers"
+
 
 @dataclass
 class WaveStatus:
@@ -87,11 +89,20 @@ def dyad_for_participant(*, user, code: str) -> tuple[Dyad, Participant]:
     return dyad, participant
 
 
+def reads_any_survey(*, user) -> bool:
+    """Whether ``user`` may read any dyad's survey and results, read-only (DESIGN §7).
+
+    Only the named permission ``READ_ANY_SURVEY`` opens them (superusers hold it
+    implicitly); staff status alone does not.
+    """
+    return user.has_perm(READ_ANY_SURVEY)
+
+
 def dyad_for_results(*, user, code: str, role: str | None) -> tuple[Dyad, str]:
     """The dyad and the side whose results page is shown.
 
-    Partners see their own side; staff may view either side (``role``, default mentor)
-    of any dyad, read-only; everyone else gets ``Http404``.
+    Partners see their own side; holders of ``READ_ANY_SURVEY`` may view either side
+    (``role``, default mentor) of any dyad, read-only; everyone else gets ``Http404``.
     """
     participant = getattr(user, "participant", None)
     if participant is not None:
@@ -99,7 +110,7 @@ def dyad_for_results(*, user, code: str, role: str | None) -> tuple[Dyad, str]:
         dyad = mine.select_related("cohort__program", "mentor", "protege").first()
         if dyad is not None:
             return dyad, dyad.role_of(participant)
-    if not user.is_staff:
+    if not reads_any_survey(user=user):
         raise Http404
     dyad = get_object_or_404(
         Dyad.objects.select_related("cohort__program", "mentor", "protege"), research_code=code
