@@ -21,6 +21,11 @@ from relationships.models import Dyad, Participant
 NOT_APPLICABLE = "na"
 
 
+class ResponseSubmitted(ValidationError):
+    """The response was submitted (perhaps a moment ago, in another tab): its answers no
+    longer change."""
+
+
 def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Response:
     """The participant's response for the dyad and wave, created as a draft when missing."""
     role = dyad.role_of(participant)
@@ -81,7 +86,7 @@ def _whole(value) -> bool:
 
 def _ensure_editable(response: Response) -> None:
     if response.is_submitted:
-        raise ValidationError(_("This survey has been submitted and can no longer change."))
+        raise ResponseSubmitted(_("Your answers were already submitted; nothing was changed."))
     if not response.wave.is_open():
         raise WaveClosed(
             _("This survey closed on %(date)s; answers can no longer change.")
@@ -89,13 +94,26 @@ def _ensure_editable(response: Response) -> None:
         )
 
 
+def _lock_status(response: Response) -> None:
+    """Lock the response row as ``response_submit`` does and read its current status.
+
+    A save and a submit of one response therefore run one after the other: a save that
+    waited for a submit sees it, so submitted answers never change after scoring.
+    """
+    locked = Response.objects.select_for_update().filter(pk=response.pk)
+    response.status = locked.values_list("status", flat=True).get()
+
+
 @transaction.atomic
 def answers_save(*, response: Response, values: Mapping[str, str]) -> int:
     """Store the posted answers (item code -> point or ``"na"``) in one upsert.
 
-    Raises ``ValidationError`` (``WaveClosed`` when the wave is not open) and writes
-    nothing when any value is unknown or outside its scale. Returns the number saved.
+    Raises ``ResponseSubmitted`` once the response is submitted (even by a submit that
+    finished while this save waited for its lock), ``WaveClosed`` when the wave is not
+    open, and ``ValidationError`` when any value is unknown or outside its scale; each
+    writes nothing. Returns the number saved.
     """
+    _lock_status(response)
     _ensure_editable(response)
     checked = _checked_values(response, values)
     now = timezone.now()
@@ -129,8 +147,13 @@ def response_submit(*, response: Response) -> Response:
     Raises ``ValidationError`` listing the unanswered items, or ``WaveClosed``.
     """
     with transaction.atomic():
+        # The response and its dyad are locked, not the wave: the partners of one dyad
+        # score one after the other (the second sees the first's submission), while
+        # other dyads of the wave submit at the same time.
         locked = (
-            Response.objects.select_for_update().select_related("wave", "dyad").get(pk=response.pk)
+            Response.objects.select_for_update(of=("self", "dyad"))
+            .select_related("wave", "dyad")
+            .get(pk=response.pk)
         )
         if locked.is_submitted:
             return locked

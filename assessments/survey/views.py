@@ -1,19 +1,16 @@
-"""Participant pages: home, the survey (with autosave), submission, results and magic links."""
+"""Participant pages: home, the survey (with autosave), submission and results."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.models import WaveClosed
-from assessments.tokens import TokenRefused, token_check, token_consume
 
 from . import selectors, services
 from .forms import BatteryForm
@@ -58,7 +55,7 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
     except WaveClosed as error:
         return _closed(request, error)
     except Http404:
-        if not request.user.is_staff:
+        if not selectors.reads_any_survey(user=request.user):
             raise
         return _survey_read_only(request, code, wave, page)
     pages = selectors.survey_pages(wave_obj)
@@ -72,12 +69,10 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
         role=response.role,
         initial=selectors.stored_answers(response),
     )
-    if request.method == "POST" and not response.is_submitted:
-        try:
-            if form.is_valid():
-                services.answers_save(response=response, values=form.answered())
-        except ValidationError as error:
-            return _closed(request, error)
+    if request.method == "POST":
+        refused = _save_page(request, response, form)
+        if refused is not None:
+            return refused
         target = page + (1 if "next" in request.POST else -1 if "previous" in request.POST else 0)
         if "review" in request.POST or target > len(pages):
             return redirect("assessments:survey_review", code=code, wave=wave)
@@ -85,8 +80,28 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
     return _render_page(request, dyad, wave_obj, response, form, pages, page, response.role)
 
 
+def _save_page(request: HttpRequest, response, form: BatteryForm) -> HttpResponse | None:
+    """Save the answers a page posted; ``None`` to go on, or the refusal to show.
+
+    A page that posts no answer only turns the page. Answers posted to a submitted
+    response (another tab may have submitted a moment ago) change nothing and come back
+    to the same page with the reason.
+    """
+    if not form.is_valid() or not form.answered():
+        return None
+    try:
+        services.answers_save(response=response, values=form.answered())
+    except services.ResponseSubmitted as error:
+        messages.error(request, error.messages[0])
+        return redirect(request.path)
+    except ValidationError as error:
+        return _closed(request, error)
+    return None
+
+
 def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> HttpResponse:
-    """Staff view a partner's page (``?role=``) as it stands, without changing anything."""
+    """A holder of ``READ_ANY_SURVEY`` views a partner's page (``?role=``) as it stands,
+    without changing anything."""
     if request.method != "GET":
         raise PermissionDenied
     dyad, role = selectors.dyad_for_results(
@@ -142,8 +157,9 @@ def survey_autosave(request: HttpRequest, code: str, wave: int) -> JsonResponse:
             )
         saved = services.answers_save(response=response, values=values)
     except ValidationError as error:
-        status = 409 if isinstance(error, WaveClosed) else 400
-        return JsonResponse({"saved": 0, "errors": error.messages}, status=status)
+        # 409: the request was well formed but the response no longer takes answers.
+        refused = isinstance(error, WaveClosed | services.ResponseSubmitted)
+        return JsonResponse({"saved": 0, "errors": error.messages}, status=409 if refused else 400)
     return JsonResponse({"saved": saved})
 
 
@@ -187,28 +203,3 @@ def results(request: HttpRequest, code: str, wave: int) -> HttpResponse:
     )
     context = selectors.results_page(dyad=dyad, wave=selectors.wave_of(dyad, wave), role=role)
     return render(request, "assessments/results.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def magic_link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button and changes nothing (mail scanners); POST signs the person in."""
-    try:
-        invitation = token_consume(token) if request.method == "POST" else token_check(token)
-    except TokenRefused as refused:
-        return render(
-            request,
-            "assessments/link_refused.html",
-            {"reason": refused.reason},
-            status=refused.status,
-        )
-    if request.method == "GET":
-        return render(request, "assessments/magic_link.html", {"invitation": invitation})
-    login(request, invitation.participant.user, backend="django.contrib.auth.backends.ModelBackend")
-    if not invitation.participant.user.has_usable_password():
-        messages.info(
-            request,
-            _('Welcome! Choose "Password" in the menu to sign in later without a link.'),
-        )
-    return redirect(
-        reverse("assessments:survey", args=[invitation.dyad.research_code, invitation.wave.number])
-    )

@@ -13,6 +13,17 @@
 
   function say(text) { if (status) status.textContent = text; }
 
+  // 409: the survey no longer takes answers (submitted in another tab, or closed).
+  // Say so where the person looks, and stop offering choices that would not be kept.
+  function refuse(errors) {
+    pending.clear();
+    if (timer) { clearTimeout(timer); timer = null; }
+    say(errors.join(" ") || "Not saved: this survey no longer takes answers.");
+    if (status) status.classList.add("alert", "alert-warning");
+    const items = form.querySelector("fieldset");
+    if (items) items.disabled = true;
+  }
+
   async function flush() {
     timer = null;
     if (!pending.size) return;
@@ -29,6 +40,7 @@
       });
       if (reply.ok) { say("Saved."); return; }
       const data = await reply.json().catch(() => ({}));
+      if (reply.status === 409) { refuse(data.errors || []); return; }
       say((data.errors || ["Not saved."]).join(" "));
     } catch (error) {
       // A network blip: keep the answers and try again shortly.

@@ -128,7 +128,7 @@ def test_submit_locks_the_response_and_a_second_submit_changes_nothing(mentor, d
     response.refresh_from_db()
     assert response.status == "submitted" and response.submitted_at == submitted_at
     late = mentor.post(url("survey_autosave", dyad, wave), {items(wave)[0].code: "1"})
-    assert late.status_code == 400 and "submitted" in late.json()["errors"][0]
+    assert late.status_code == 409 and "submitted" in late.json()["errors"][0]
 
 
 def test_results_wait_for_the_partner_then_show_the_placement(client, demo):
