@@ -1,10 +1,11 @@
 """Participants' rights over their data: a copy of it, a request to delete it, erasure.
 
 What a participant may download is their own answers and their own side's scores,
-never a partner's. Erasure removes the person (account, name, self-descriptions, sign-in
-links, traces of their email and name) and keeps the research code; the answers stay
-under the code only where the program's consent setting says so, otherwise they go too
-and the dyad's results are recomputed from what is left.
+never a partner's. Erasure removes the person (account, name, the names programs gave
+them in their dyads, self-descriptions, sign-in links, traces of their email and names)
+and keeps the research code; the answers stay under the code only where the program's
+consent setting says so, otherwise they go too and the dyad's results are recomputed
+from what is left.
 """
 
 from __future__ import annotations
@@ -226,7 +227,8 @@ def participant_erase(*, participant: Participant, actor: User | None = None) ->
             return Erasure(person.research_code, already_erased=True)
         user = person.user
         email = user.email if user else ""
-        names = {person.name, user.get_full_name() if user else ""} - {""}
+        names = {person.name, user.get_full_name() if user else "", *_names_in_dyads(person)}
+        names -= {""}
         removed, touched = _answers_without_consent(person)
         revoked = Invitation.objects.filter(participant=person, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -236,6 +238,8 @@ def participant_erase(*, participant: Participant, actor: User | None = None) ->
             person.save(update_fields=["user"])
             user.delete()
         rewritten = _forget_identity(email=email, names=names, code=person.research_code)
+        Dyad.objects.filter(mentor=person).update(mentor_name="")
+        Dyad.objects.filter(protege=person).update(protege_name="")
         Participant.objects.filter(pk=person.pk).update(
             name="", gender="", gender_self_description="", race_ethnicity="",
             erased_at=timezone.now(),
@@ -255,6 +259,15 @@ def participant_erase(*, participant: Participant, actor: User | None = None) ->
         )
     participant.refresh_from_db()
     return Erasure(person.research_code, **counts)
+
+
+def _names_in_dyads(participant: Participant) -> set[str]:
+    """The names programs gave the person in their dyads (one query)."""
+    rows = Dyad.objects.filter(Q(mentor=participant) | Q(protege=participant)).values_list(
+        "mentor_id", "mentor_name", "protege_name"
+    )
+    return {mentor if mentor_id == participant.pk else protege
+            for mentor_id, mentor, protege in rows}  # fmt: skip
 
 
 def _answers_without_consent(participant: Participant) -> tuple[int, dict]:

@@ -71,7 +71,10 @@ class CoordinatorMembershipAdmin(admin.ModelAdmin):
 class DyadInline(admin.TabularInline):
     model = Dyad
     extra = 0
-    fields = ["research_code", "mentor", "protege", "kind", "supervisory", "is_active"]
+    fields = [
+        "research_code", "mentor", "mentor_name", "protege", "protege_name", "kind",
+        "supervisory", "is_active",
+    ]  # fmt: skip
     readonly_fields = ["research_code"]
     autocomplete_fields = ["mentor", "protege"]
     show_change_link = True
@@ -106,13 +109,18 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 @admin.register(Dyad)
 class DyadAdmin(admin.ModelAdmin):
-    list_display = ["research_code", "mentor", "protege", "cohort", "kind", "is_active"]
+    list_display = [
+        "research_code", "mentor", "mentor_name", "protege", "protege_name", "cohort", "kind",
+        "is_active",
+    ]  # fmt: skip
     list_filter = ["cohort__program", "cohort", "kind", "supervisory", "is_active"]
     search_fields = [
         "research_code",
+        "mentor_name",
         "mentor__name",
         "mentor__research_code",
         "mentor__user__email",
+        "protege_name",
         "protege__name",
         "protege__research_code",
         "protege__user__email",

@@ -17,6 +17,11 @@ from .codes import new_dyad_code, new_participant_code
 if TYPE_CHECKING:
     from assessments.measurement.rules import Constants
 
+NAME_IN_DYAD_HELP = _(
+    "As this dyad's program names the person; its coordinators see this name, not the "
+    "participant's own."
+)
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -65,8 +70,13 @@ class User(AbstractUser):
 
 
 class ProgramQuerySet(models.QuerySet):
-    def for_coordinator(self, user) -> ProgramQuerySet:
-        if user.is_superuser or user.is_staff:
+    def for_coordinator(self, user, *, every_program: bool = False) -> ProgramQuerySet:
+        """The programs ``user`` coordinates, or all of them when ``every_program``.
+
+        The caller decides ``every_program`` from a named permission; staff status alone
+        never widens the set (DESIGN §7).
+        """
+        if every_program:
             return self
         return self.filter(memberships__user=user)
 
@@ -229,8 +239,9 @@ class DyadQuerySet(models.QuerySet):
     def for_participant(self, participant: Participant) -> DyadQuerySet:
         return self.filter(Q(mentor=participant) | Q(protege=participant))
 
-    def for_coordinator(self, user) -> DyadQuerySet:
-        if user.is_superuser or user.is_staff:
+    def for_coordinator(self, user, *, every_program: bool = False) -> DyadQuerySet:
+        """The dyads of the programs ``user`` coordinates, or all when ``every_program``."""
+        if every_program:
             return self
         return self.filter(cohort__program__memberships__user=user)
 
@@ -246,6 +257,14 @@ class Dyad(models.Model):
     )
     protege = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="dyads_as_protege"
+    )
+    # The names the program gave the partners for this dyad. Coordinators see these, never
+    # ``Participant.name``: one person may be in several programs, each naming them.
+    mentor_name = models.CharField(
+        _("mentor's name"), max_length=200, blank=True, help_text=NAME_IN_DYAD_HELP
+    )
+    protege_name = models.CharField(
+        _("protégé's name"), max_length=200, blank=True, help_text=NAME_IN_DYAD_HELP
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FORMAL)
     supervisory = models.BooleanField(

@@ -2,7 +2,8 @@
 
 Each service is keyword-only, atomic and validates before saving. The CSV import is
 all rows or none: ``dyads_import`` raises ``DyadImportError`` with a row-by-row report
-and writes nothing when any row is wrong. Its queries do not grow with the file.
+and writes nothing when any row is wrong. Its queries do not grow with the file. The
+names a file gives are stored on the dyad it creates, never over a participant's name.
 """
 
 from __future__ import annotations
@@ -316,6 +317,8 @@ def _dyads_create(cohort: Cohort, rows: list[DyadRow]) -> list[Dyad]:
                 cohort=cohort,
                 mentor=people[row.mentor_email],
                 protege=people[row.protege_email],
+                mentor_name=row.mentor_name,
+                protege_name=row.protege_name,
                 kind=row.kind,
                 supervisory=row.supervisory,
                 started_on=row.started_on or timezone.localdate(),
@@ -327,7 +330,12 @@ def _dyads_create(cohort: Cohort, rows: list[DyadRow]) -> list[Dyad]:
 
 
 def _participants_ensure(rows: list[DyadRow]) -> dict[str, Participant]:
-    """Participants for every email of the rows, creating users and participants."""
+    """Participants for every email of the rows, creating users and participants.
+
+    A person who exists already keeps their name and account as they are: the names of
+    the rows go to the dyads (``Dyad.mentor_name``, ``protege_name``), so an import never
+    changes, nor shows, what another program or the person set.
+    """
     names: dict[str, str] = {}
     for row in rows:
         names.setdefault(row.mentor_email, row.mentor_name)

@@ -65,6 +65,9 @@ class DyadFactory(factory.django.DjangoModelFactory):
     cohort = factory.SubFactory(CohortFactory)
     mentor = factory.SubFactory(ParticipantFactory)
     protege = factory.SubFactory(ParticipantFactory)
+    # As an import does: the program names the partners of its dyad.
+    mentor_name = factory.LazyAttribute(lambda dyad: dyad.mentor.name)
+    protege_name = factory.LazyAttribute(lambda dyad: dyad.protege.name)
 
 
 class InstrumentFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import AlertFollowUp, DyadWaveResult, Instrument, Role, Wave
@@ -219,7 +220,22 @@ class DyadImportForm(forms.Form):
             raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
 
 
+class CsvTextField(forms.CharField):
+    """Text of a CSV file as sent, NUL characters included: the import refuses them with
+    the line they are on, which a form-wide "null characters" error could not say."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
 class DyadImportConfirmForm(forms.Form):
     """The previewed CSV, sent back to import it; it is checked again before writing."""
 
-    csv_text = forms.CharField(widget=forms.HiddenInput, max_length=MAX_CSV_BYTES, strip=False)
+    csv_text = CsvTextField(widget=forms.HiddenInput, max_length=MAX_CSV_BYTES, strip=False)
+
+    def problem(self) -> str:
+        """Why the text cannot be imported at all (too long, missing)."""
+        return " ".join(self.errors.get("csv_text", [])) or str(_("The file is empty."))

@@ -22,11 +22,14 @@ CODES_PER_QUERY = 5000
 def responses_import(*, data: bytes) -> int:
     """Load every answer of the file, then score the touched cohorts; returns answers added.
 
-    Raises ``ValidationError`` listing every problem by line; nothing is written then.
+    Raises ``ValidationError`` listing every problem by line; nothing is written then. A
+    file with a header and no answer is refused too: it is a mistake, not a load.
     """
     rows, problems = read_long(data, item_catalogue())
     if problems:
         raise ValidationError(problems)
+    if not rows:
+        raise ValidationError(["line 2: the file holds no answers, only the header"])
     with transaction.atomic():
         added, cohorts = _load(rows)
     for cohort in cohorts:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..measurement.rules import ROLES
@@ -19,6 +21,10 @@ from .files import LONG_COLUMNS
 # Slugs and research codes: no spaces, quotes, commas or line breaks, so a code is the
 # same cell in every file and every export path (``pgcopy.long_copy`` relies on it).
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# ASCII digits only: ``str.isdigit`` and ``int`` also take "٣" or "３", which the survey
+# refuses and no export writes.
+WHOLE = re.compile(r"[0-9]+")
+SIGNED = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -63,17 +69,38 @@ def read_long(data: bytes, catalogue: Catalogue) -> tuple[list[Row], list[str]]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return [], [f"line {line}: not UTF-8 text; save the file as UTF-8"]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
+    records = _records(text)
+    _line, header = next(records, (1, []))
     if header != LONG_COLUMNS:
         return [], [f"line 1: the header must be exactly {','.join(LONG_COLUMNS)}"]
     rows, problems = [], []
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in records:
+        if cells is None:
+            problems.append(
+                f"line {line}: a cell is longer than {csv.field_size_limit()} characters "
+                "or the line is not valid CSV; nothing after it was read"
+            )
+            break
         row = _row(line, cells, catalogue, problems)
         if row is not None:
             rows.append(row)
     problems += _across_rows(rows)
     return rows, problems
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
+    """``(line, cells)`` of each CSV record, the header as line 1. A record the csv module
+    refuses (a cell over its field limit of 128 KiB) comes as ``(line, None)``, last."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for line in itertools.count(1):
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield line, None
+            return
+        yield line, cells
 
 
 def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str]) -> Row | None:
@@ -117,7 +144,7 @@ def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str])
 
 
 def _whole(text: str, name: str, line: int, problems: list[str]) -> int | None:
-    if text.isdigit() and int(text) >= 1:
+    if WHOLE.fullmatch(text) and int(text) >= 1:
         return int(text)
     problems.append(f"line {line}: {name} {text!r} must be a whole number from 1")
     return None
@@ -137,7 +164,7 @@ def _value(values: dict, spec: ItemSpec, line: int, problems: list[str]) -> int 
                 f"line {line}: {values['item']} needs a value; it has no 'not applicable'"
             )
         return None
-    if not text.lstrip("-").isdigit():
+    if not SIGNED.fullmatch(text):
         problems.append(f"line {line}: value {text!r} is not a whole number")
         return None
     if not spec.low <= int(text) <= spec.high:

@@ -239,3 +239,46 @@ def test_another_programs_coordinator_cannot_import(client, cast):
     client.force_login(cast.other_coordinator)
     assert upload(client, cast, pairs(1)).status_code == 404
     assert cast.cohort.dyads.count() == 2
+
+
+MALFORMED = {
+    "a name over 200 characters": ("N" * 201, "longer than 200"),
+    "an email over 254 characters": ("email", "not an email address"),
+    "a NUL character": ("An\x00n", "NUL character"),
+    "a cell over the CSV field limit": ("x" * 140_000, "far too long"),
+}
+
+
+def malformed_file(kind: str) -> str:
+    name, _message = MALFORMED[kind]
+    if name == "email":
+        return pairs(1) + "m" * 250 + "@example.org,Ann,p@example.org,Pat,,,\n"
+    return pairs(1) + f"m@example.org,{name},p@example.org,Pat,,,\n"
+
+
+def people_and_dyads() -> tuple[int, int, int]:
+    return Dyad.objects.count(), User.objects.count(), Participant.objects.count()
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_the_page_refuses_a_malformed_cell_by_row_when_previewing(client, cast, kind):
+    client.force_login(cast.coordinator)
+    before = people_and_dyads()
+    page = upload(client, cast, malformed_file(kind))
+    assert page.status_code == 200
+    problems = [(p.line, p.message) for p in page.context["plan"].problems]
+    assert len(problems) == 1 and problems[0][0] == 3 and MALFORMED[kind][1] in problems[0][1]
+    assert 'name="csv_text"' not in page.content.decode()
+    assert people_and_dyads() == before
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_the_page_refuses_a_malformed_cell_by_row_when_confirming(client, cast, kind):
+    client.force_login(cast.coordinator)
+    before = people_and_dyads()
+    url = f"/coordinate/{cast.program.slug}/{cast.cohort.slug}/manage/dyads/import/"
+    page = client.post(url, {"csv_text": malformed_file(kind)})
+    assert page.status_code == 400
+    problems = [(p.line, p.message) for p in page.context["problems"]]
+    assert len(problems) == 1 and problems[0][0] == 3 and MALFORMED[kind][1] in problems[0][1]
+    assert people_and_dyads() == before

@@ -65,6 +65,7 @@ def line(item="REL-LG-1", battery="REL", sub="REL-LG", rk="false", v="5") -> str
 
 
 BROKEN_CODE = '"D-A\nA"'  # a quoted cell with a line break in it
+ARABIC_THREE, FULL_WIDTH_ONE = "\u0663", "\uff11"  # digits to Python, not to the survey
 BAD = {
     "empty file": (b"", "line 1: the file is empty"),
     "wrong header": (b"program,cohort\n", "line 1: the header must be exactly"),
@@ -110,6 +111,20 @@ BAD = {
         f"{HEADER}\n{line().replace('2026-03-04T10:15:00Z', 'yesterday')}\n",
         "submitted_at 'yesterday'",
     ),
+    "a cell over the CSV field limit": (
+        f"{HEADER}\n{line()}\n{line(item='REL-LG-2', v='5' * 140_000)}\n",
+        "line 3: a cell is longer than 131072 characters",
+    ),
+    "an Arabic-Indic digit as the value": (
+        f"{HEADER}\n{line(v=ARABIC_THREE)}\n",
+        f"line 2: value '{ARABIC_THREE}' is not a whole number",
+    ),
+    "a full-width digit as the wave": (
+        f"{HEADER}\n{line().replace('p,c,1,', f'p,c,{FULL_WIDTH_ONE},')}\n",
+        f"line 2: wave '{FULL_WIDTH_ONE}' must be a whole number",
+    ),
+    "a header and no answers": (f"{HEADER}\n", "line 2: the file holds no answers"),
+    "a byte order mark and nothing else": (b"\xef\xbb\xbf", "line 1: the header must be"),
 }
 
 

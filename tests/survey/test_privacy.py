@@ -254,6 +254,9 @@ def rows_mentioning(text: str) -> list[str]:
 
 def test_erasure_with_consent_keeps_the_answers_under_the_code(client, demo):
     person, email = demo.mentor, demo.mentor.user.email
+    own, given = "Quillon Erasmé", "Quill E. as the program names him"
+    Participant.objects.filter(pk=person.pk).update(name=own)
+    Dyad.objects.filter(pk=demo.pk).update(mentor_name=given)
     client.post(reverse("login"), {"username": email, "password": "wrong"})
     answers = Answer.objects.filter(response__respondent=person).count()
     done = participant_erase(participant=person)
@@ -262,6 +265,9 @@ def test_erasure_with_consent_keeps_the_answers_under_the_code(client, demo):
     assert person.user is None and person.name == "" and person.erased_at is not None
     assert Answer.objects.filter(response__respondent=person).count() == answers
     assert rows_mentioning(email) == [] and not AccessAttempt.objects.exists()
+    assert rows_mentioning(own) == rows_mentioning(given) == []
+    demo.refresh_from_db()
+    assert demo.mentor_name == "" and demo.protege_name == demo.protege.name != ""
     assert not Invitation.objects.filter(participant=person, revoked_at__isnull=True).exists()
     assert not User.objects.filter(email=email).exists()
     response = client.post(reverse("login"), {"username": email, "password": PASSWORD})

@@ -40,7 +40,8 @@ RESPONSE_FILTERS = {
     "none": Q(mentor_done=False, protege_done=False),
 }
 STATUS_FILTERS = {"active": Q(is_active=True), "ended": Q(is_active=False), "all": Q()}
-SEARCHED = ("research_code", "mentor__name", "protege__name", "mentor__research_code")
+# Names as this dyad's program gave them, never ``Participant.name`` (another program's).
+SEARCHED = ("research_code", "mentor_name", "protege_name", "mentor__research_code")
 SEARCHED += ("protege__research_code", "mentor__user__email", "protege__user__email")
 
 
@@ -143,8 +144,6 @@ def dyad_rows(
         Dyad.objects.filter(cohort=cohort)
         .annotate(result=FilteredRelation("results", condition=Q(results__wave_id=_id(wave))))
         .annotate(
-            mentor_name=F("mentor__name"),
-            protege_name=F("protege__name"),
             state=Coalesce(F("result__state"), Value("unplaced")),
             state_rank=_state_rank(),
             position=F("result__position"),

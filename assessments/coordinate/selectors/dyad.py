@@ -82,7 +82,7 @@ def _alerts(
     days = constants.alert_days_before_close
     raised = raised_at(alerts, times, waves=waves, days_before=days)
     names = pd.DataFrame(
-        [(dyad.pk, dyad.research_code, dyad.mentor.name, dyad.protege.name)],
+        [(dyad.pk, dyad.research_code, dyad.mentor_name, dyad.protege_name)],
         columns=["dyad", "code", "mentor", "protege"],
     )
     return presenters.alert_rows(
@@ -205,13 +205,17 @@ def _response_status(found: tuple | None) -> dict[str, Any]:
 def _remindable(
     dyad: Dyad, waves: list[Wave], responses: list[tuple], now: dt.datetime
 ) -> list[dict[str, Any]]:
-    """The partners of an active dyad who have not submitted in a wave open now."""
+    """The partners of an active dyad who have not submitted in a wave open now: ``wave,
+    role, person`` and ``name``, the name the program gave them, else their research code."""
     done = {(w, role) for w, role, status, _at in responses if status == Response.Status.SUBMITTED}
-    people = {"mentor": dyad.mentor, "protege": dyad.protege}
+    people = {
+        "mentor": (dyad.mentor, dyad.mentor_name or dyad.mentor.research_code),
+        "protege": (dyad.protege, dyad.protege_name or dyad.protege.research_code),
+    }
     return [
-        {"wave": wave, "role": role, "person": person}
+        {"wave": wave, "role": role, "person": person, "name": name}
         for wave in waves
         if dyad.is_active and wave.closes_at > now
-        for role, person in people.items()
+        for role, (person, name) in people.items()
         if (wave.pk, role) not in done
     ]

@@ -30,9 +30,10 @@ NUMBERS = ["change", "position", *PAIRS]
 
 
 def dyads_frame(*, cohorts: Iterable[Cohort], names: bool = False) -> pd.DataFrame:
-    """``dyad, cohort, code, is_active`` (and ``mentor, protege`` names) of the cohorts' dyads."""
+    """``dyad, cohort, code, is_active`` (and ``mentor, protege``: the names the dyad's
+    program gave the partners) of the cohorts' dyads."""
     fields = ["pk", "cohort_id", "research_code", "is_active"]
-    fields += ["mentor__name", "protege__name"] if names else []
+    fields += ["mentor_name", "protege_name"] if names else []
     rows = Dyad.objects.filter(cohort__in=list(cohorts)).values_list(*fields)
     columns = ["dyad", "cohort", "code", "is_active", "mentor", "protege"][: len(fields)]
     return pd.DataFrame.from_records(list(rows), columns=columns)

@@ -138,7 +138,12 @@ class Command(BaseCommand):
             (
                 i,
                 Dyad(
-                    cohort=cohort, mentor=people[m], protege=people[p], started_on=cohort.started_on
+                    cohort=cohort,
+                    mentor=people[m],
+                    protege=people[p],
+                    mentor_name=people[m].name,
+                    protege_name=people[p].name,
+                    started_on=cohort.started_on,
                 ),
             )
             for i, (m, p) in enumerate(emails)
