@@ -3,12 +3,21 @@
 Pure: pandas and plotly only, nothing from Django. Each ``*_figure`` function takes a
 frame whose columns its docstring names and the translated ``words``
 (``coordinate.presenters.chart_words()``), and returns a ``go.Figure`` that pages embed
-with ``figure_data`` + ``json_script`` and ``static/js/charts.js`` draws. The
+with ``figure_data`` + ``json_script`` and ``static/js/charts.js`` draws; ``figure_data``
+makes the data's text plain (``plain_text``), so a label is never plotly markup. The
 ``*_counts``/``response_rates`` helpers shape the cohort frame for both a figure and the
 data table that pages show as its text alternative.
 """
 
-from .base import PLACED, STATE_COLOURS, STATES, band_edges, figure_data, rel_to_position
+from .base import (
+    PLACED,
+    STATE_COLOURS,
+    STATES,
+    band_edges,
+    figure_data,
+    plain_text,
+    rel_to_position,
+)
 from .cohort import (
     agreement_figure,
     response_rate_figure,
@@ -26,6 +35,7 @@ __all__ = [
     "band_edges",
     "band_shapes",
     "figure_data",
+    "plain_text",
     "profile_figure",
     "rel_to_position",
     "response_rate_figure",

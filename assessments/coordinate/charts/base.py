@@ -4,6 +4,13 @@ Pure: pandas and plotly only, nothing from Django. ``words`` arguments throughou
 package are ``coordinate.presenters.chart_words()``: the translated wording of axes,
 legends and hover text, keyed by the word's name (``"wave"``, ``"mentor"``) and by every
 state and flag name.
+
+Text in a figure is markup to plotly.js: ``<a href>``, ``<b>``, ``<br>`` and a few more
+tags become SVG links and formatting. ``figure_data``, the one way a figure reaches a
+page, therefore makes every string of the figure ``plain_text``, except the hover
+templates and hover texts the builders compose from ``words``; a value from the data
+(wave label, dyad code, subscale title) enters those only through ``plain_text`` or
+``customdata``.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ BAND_OPACITY = 0.12
 REL_AXIS = (0.8, 7.2)  # the 1–7 REL scale with room for markers at its ends
 HEIGHT = 320
 DEFAULTS = Constants()
+# Keys whose text the builders compose from ``words`` with deliberate markup (<br>, <extra>).
+MARKUP_KEYS = frozenset({"hovertemplate", "hovertext"})
 
 
 def rel_to_position(rel: float | pd.Series) -> float | pd.Series:
@@ -52,9 +61,31 @@ def band_edges(
     return float(rel_to_position(dysfunctional_rel)), float(rel_to_position(relational_rel))
 
 
+def plain_text(value: object) -> str:
+    """``value`` as text that plotly.js shows exactly as written and never reads as markup.
+
+    plotly.js cuts a text at its tags (``<...>``) first and decodes the entities
+    ``&amp; &lt; &gt;`` of the pieces between tags only afterwards, into characters of a
+    text node. So with ``&``, ``<`` and ``>`` written as entities no tag is left to find,
+    and the reader still sees ``<a href=...>`` as typed.
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def figure_data(figure: go.Figure) -> dict[str, Any]:
-    """The figure as plain JSON data for ``json_script`` (arrays in plotly's own encoding)."""
-    return json.loads(figure.to_json())
+    """The figure as plain JSON data for ``json_script`` (arrays in plotly's own encoding),
+    with every string made ``plain_text`` except those under ``MARKUP_KEYS``."""
+    return _plain(json.loads(figure.to_json()))
+
+
+def _plain(value: Any, key: str = "") -> Any:
+    if isinstance(value, str):
+        return value if key in MARKUP_KEYS else plain_text(value)
+    if isinstance(value, list):
+        return [_plain(item, key) for item in value]
+    if isinstance(value, dict):
+        return {name: _plain(item, name) for name, item in value.items()}
+    return value
 
 
 def axis(**extra: Any) -> dict[str, Any]:

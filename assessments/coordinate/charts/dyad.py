@@ -22,6 +22,7 @@ from .base import (
     empty,
     figure,
     numbers,
+    plain_text,
     rel_to_position,
     wave_axis,
 )
@@ -132,8 +133,14 @@ def _score(value: Any) -> str:
 def _hover(row: dict[str, Any], words: Words) -> str:
     """Hover text of one wave of the dyad line: state, position, scores and flags.
 
-    A flag without an entry in ``words`` shows under its own name."""
-    lines = [f"<b>{row['label']}</b>", f"{words['state']}: {words.get(row['state'], row['state'])}"]
+    A flag without an entry in ``words`` shows under its own name. The wave's label is
+    the coordinator's text, so it goes in as ``plain_text``; the lines are joined with
+    ``<br>`` only, as any other tag (``<b>``) makes plotly.js write an inline style that
+    the Content-Security-Policy refuses."""
+    lines = [
+        plain_text(row["label"]),
+        f"{words['state']}: {words.get(row['state'], row['state'])}",
+    ]
     if not pd.isna(row["position"]):
         lines.append(f"{words['position']}: {row['position']:.0f}")
     for battery in HOVER_SCORES:
