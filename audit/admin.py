@@ -18,13 +18,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    """The audit trail, newest first."""
+    """The audit trail, newest first, with the program acted in and cut-off exports."""
 
-    list_display = ["at", "actor_label", "action", "target", "ip_address"]
-    list_filter = ["action", "at"]
-    search_fields = ["actor_label", "target"]
+    list_display = ["at", "actor_label", "action", "program", "target", "incomplete", "ip_address"]
+    list_filter = ["action", "program", "incomplete", "at"]
+    search_fields = ["actor_label", "target", "program"]
     date_hierarchy = "at"
-    readonly_fields = ["at", "actor", "actor_label", "action", "target", "detail", "ip_address"]
+    readonly_fields = [
+        "at",
+        "actor",
+        "actor_label",
+        "action",
+        "program",
+        "target",
+        "incomplete",
+        "detail",
+        "ip_address",
+    ]
     list_select_related = ["actor"]
 
 

@@ -17,8 +17,12 @@ def audit_record(
     target: Any = "",
     detail: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
+    program: str = "",
+    incomplete: bool = False,
 ) -> AuditEvent:
-    """Add one event. ``actor`` is a user (or None for the system and anonymous visitors)."""
+    """Add one event. ``actor`` is a user (or None for the system, the command line and
+    anonymous visitors); ``program`` the slug of the program acted in; ``incomplete``
+    marks an export cut off before its end. ``detail`` must be JSON data."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return AuditEvent.objects.create(
@@ -26,6 +30,8 @@ def audit_record(
         actor=actor,
         actor_label=actor.get_username() if actor is not None else "",
         target=str(target)[:300],
+        program=program,
+        incomplete=incomplete,
         detail=detail or {},
         ip_address=_ip(request),
     )

@@ -1,22 +1,59 @@
-"""The audit trail (DESIGN §7): admin changes, exports, alert follow-ups, revoked links and
-failed sign-ins are recorded with who, what and when; admins read it, nobody edits it."""
+"""The audit trail (DESIGN §7): admin changes, exports (cut off ones too), every write of
+the coordinator pages and of the management commands, revoked links and failed sign-ins
+are recorded with who, what, when and the program; admins read it, nobody edits it."""
+
+import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.invitations import invitations_send
-from assessments.models import Invitation, Wave
+from assessments.models import ExportLog, Invitation, Wave
+from assessments.research import files
+from assessments.research.views import exports_page
 from audit.models import AuditEvent
-from relationships.models import Program
+from audit.services import audit_record
+from relationships.models import Cohort, Dyad, Program
 from tests import factories
-from tests.coordinate.test_actions import declining, follow_up  # noqa: F401  (fixture)
+from tests.coordinate.builders import cohort_url
+from tests.coordinate.test_actions import (  # noqa: F401  (fixtures)
+    declining,
+    dyad_form,
+    follow_up,
+    mail,
+    open_wave,
+    wave_form,
+)
+from tests.coordinate.test_import_dyads import pairs
 
 pytestmark = pytest.mark.django_db
 
 
 def events(action: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action))
+
+
+def recorded(action: str, actor, program: str = "bridges") -> AuditEvent:
+    """The one event of ``action``, checked for who and which program."""
+    [event] = events(action)
+    assert event.actor == actor and event.actor_label == actor.get_username()
+    assert event.program == program and event.at is not None and not event.incomplete
+    return event
+
+
+def unattended(action: str, program: str) -> AuditEvent:
+    """The one event of ``action`` written by a management command."""
+    [event] = events(action)
+    assert event.actor is None and event.program == program and event.detail["via"] == "command"
+    return event
+
+
+def form_time(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def admin_form_post(client, url: str, fields: dict) -> object:
@@ -62,14 +99,190 @@ def test_an_export_is_recorded_with_its_file_and_rows(cast, tmp_path):
     [event] = events(AuditEvent.Action.EXPORT)
     assert event.target == "demo/2026" and event.detail["format"] == "dyad"
     assert event.detail["rows"] > 0 and event.actor is None and admin.pk
+    assert event.program == "demo" and not event.incomplete
 
 
 def test_an_alert_follow_up_is_recorded(client, cast, declining):  # noqa: F811
     client.force_login(cast.coordinator)
     follow_up(client, cast)
-    [event] = events(AuditEvent.Action.FOLLOW_UP)
-    assert event.actor == cast.coordinator and cast.dyad.research_code in event.target
+    event = recorded(AuditEvent.Action.FOLLOW_UP, cast.coordinator)
+    assert cast.dyad.research_code in event.target
     assert event.detail == {"reason": "dysfunctional"}
+
+
+# --- the coordinator pages -----------------------------------------------------------------
+
+
+def test_scheduling_a_wave_is_recorded(client, cast):
+    client.force_login(cast.coordinator)
+    client.post(cohort_url(cast, "manage/waves/new/"), wave_form(factories.InstrumentFactory()))
+    event = recorded(AuditEvent.Action.WAVE_SCHEDULED, cast.coordinator)
+    assert event.target == "bridges/2026 wave 1" and event.detail["opens_at"].startswith("2027")
+
+
+def test_changing_a_wave_is_recorded_with_what_changed(client, cast, declining):  # noqa: F811
+    client.force_login(cast.admin)
+    instrument = declining[1].instrument
+    form = wave_form(instrument, opens="2026-01-01T00:00", closes="2030-01-01T00:00")
+    client.post(cohort_url(cast, "manage/waves/2/"), {**form, "label": "Check-in"})
+    event = recorded(AuditEvent.Action.WAVE_CHANGED, cast.admin)
+    assert event.detail["label"] == ["Wave 2", "Check-in"]
+    assert event.detail["closes_at"][1].startswith("2030") and "instrument" not in event.detail
+
+
+def test_closing_a_wave_early_is_recorded_as_closing_it(client, cast, open_wave):  # noqa: F811
+    client.force_login(cast.coordinator)
+    now = timezone.now()
+    form = wave_form(open_wave.instrument, form_time(now - dt.timedelta(days=9)),
+                     form_time(now - dt.timedelta(minutes=5)))  # fmt: skip
+    client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/"), form)
+    event = recorded(AuditEvent.Action.WAVE_CLOSED, cast.coordinator)
+    assert "closes_at" in event.detail and not events(AuditEvent.Action.WAVE_CHANGED)
+
+
+def test_invitations_and_reminders_of_a_wave_are_recorded(client, cast, open_wave, mail):  # noqa: F811
+    client.force_login(cast.coordinator)
+    client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/invite/"))
+    client.post(cohort_url(cast, f"manage/waves/{open_wave.number}/remind/"))
+    invited = recorded(AuditEvent.Action.INVITATIONS_SENT, cast.coordinator)
+    reminded = recorded(AuditEvent.Action.REMINDERS_SENT, cast.coordinator)
+    assert invited.detail["sent"] > 0 and isinstance(reminded.detail["sent"], int)
+    assert invited.target == reminded.target == f"bridges/2026 wave {open_wave.number}"
+
+
+def test_a_reminder_to_one_partner_is_recorded(client, cast, open_wave, mail):  # noqa: F811
+    client.force_login(cast.coordinator)
+    url = cohort_url(cast, f"dyads/{cast.dyad.research_code}/remind/")
+    client.post(url, {"wave": open_wave.number, "role": "protege"})
+    event = recorded(AuditEvent.Action.REMINDERS_SENT, cast.coordinator)
+    assert cast.dyad.research_code in event.target
+    assert event.detail == {"sent": 1, "role": "protege"}
+
+
+def test_creating_a_cohort_is_recorded(client, cast):
+    client.force_login(cast.coordinator)
+    client.post(
+        f"/coordinate/{cast.program.slug}/cohorts/new/",
+        {"name": "Autumn 2027", "slug": "", "started_on": "2027-09-01"},
+    )
+    event = recorded(AuditEvent.Action.COHORT_CREATED, cast.coordinator)
+    assert event.target == "bridges/autumn-2027" and event.detail["name"] == "Autumn 2027"
+
+
+def test_adding_and_ending_a_dyad_are_recorded(client, cast):
+    client.force_login(cast.coordinator)
+    client.post(cohort_url(cast, "manage/dyads/new/"), dyad_form())
+    added = Dyad.objects.get(mentor__user__email="ada@example.org")
+    url = cohort_url(cast, f"dyads/{added.research_code}/end/")
+    client.post(url, {"ended_on": timezone.localdate().isoformat()})
+    created = recorded(AuditEvent.Action.DYAD_CREATED, cast.coordinator)
+    ended = recorded(AuditEvent.Action.DYAD_ENDED, cast.coordinator)
+    assert created.target == ended.target == f"dyad {added.research_code}"
+    assert "ada@example.org" not in str(created.detail)  # codes, never identities
+
+
+def test_a_dyad_import_from_the_page_is_recorded(client, cast):
+    client.force_login(cast.coordinator)
+    client.post(cohort_url(cast, "manage/dyads/import/"), {"csv_text": pairs(2)})
+    event = recorded(AuditEvent.Action.DYADS_IMPORTED, cast.coordinator)
+    assert event.detail == {"dyads": 2, "new_participants": 4}
+
+
+def test_a_refused_write_records_nothing(client, cast):
+    client.force_login(cast.other_coordinator)
+    client.post(cohort_url(cast, "manage/waves/new/"), wave_form(factories.InstrumentFactory()))
+    client.force_login(cast.coordinator)
+    client.post(cohort_url(cast, "manage/dyads/import/"), {"csv_text": pairs(1) + "x,X,y,Y,,,\n"})
+    assert not AuditEvent.objects.exclude(action=AuditEvent.Action.LOGIN_FAILED).exists()
+
+
+# --- the management commands ---------------------------------------------------------------
+
+
+def test_sending_invitations_and_reminders_from_the_command_line_is_recorded(cast, open_wave, mail):  # noqa: F811
+    call_command("send_invitations", "--wave", str(open_wave.pk), verbosity=0)
+    call_command("send_reminders", "--wave", str(open_wave.pk), verbosity=0)
+    invited = unattended(AuditEvent.Action.INVITATIONS_SENT, "bridges")
+    reminded = unattended(AuditEvent.Action.REMINDERS_SENT, "bridges")
+    assert invited.target == reminded.target == f"bridges/2026 wave {open_wave.number}"
+    assert invited.detail["queued"] > 0
+
+
+def test_importing_dyads_from_the_command_line_is_recorded(cast, tmp_path):
+    path = tmp_path / "dyads.csv"
+    path.write_text(pairs(3), encoding="utf-8")
+    call_command("import_dyads", str(path), "--cohort", cast.cohort.path, "--dry-run")
+    assert not events(AuditEvent.Action.DYADS_IMPORTED)
+    call_command("import_dyads", str(path), "--cohort", cast.cohort.path)
+    event = unattended(AuditEvent.Action.DYADS_IMPORTED, "bridges")
+    assert event.target == "bridges/2026" and event.detail["dyads"] == 3
+
+
+def test_recomputing_scores_and_importing_responses_are_recorded(cast, tmp_path):
+    call_command("seed_demo", "--dyads", "2", "--waves", "2", verbosity=0)
+    call_command("recompute_scores", "--cohort", "demo/2026")
+    recomputed = unattended(AuditEvent.Action.SCORES_RECOMPUTED, "demo")
+    assert recomputed.target == "demo/2026" and recomputed.detail["results"] > 0
+    path = tmp_path / "long.csv"
+    call_command("export_cohort", "demo/2026", "--format", "long", "-o", str(path))
+    call_command("import_responses", str(path), verbosity=0)
+    [loaded] = events(AuditEvent.Action.RESPONSES_IMPORTED)
+    assert loaded.target == "long.csv" and loaded.detail == {"answers": 0, "via": "command"}
+
+
+# --- exports from the page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def export_page(cast, monkeypatch, rf):
+    """The admin's exports page answering for the seeded demo's dyad file (10 rows a
+    chunk) as a WSGI server receives it: a response whose stream the server reads, then
+    closes."""
+    call_command("seed_demo", "--dyads", "8", "--waves", "3", verbosity=0)
+    monkeypatch.setattr(files, "ROWS_PER_CHUNK", 10)
+    cohort = Cohort.objects.get(program__slug="demo")
+
+    def answer():
+        request = rf.get("/exports/", {"cohort": cohort.pk, "format": "dyad"})
+        request.user = cast.admin
+        return exports_page(request)
+
+    return answer
+
+
+def close_as_a_server(response) -> None:
+    """Close ``response`` as a WSGI server does, at the end or when its client goes away,
+    keeping the test's database connection open (``request_finished`` would close it)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def test_a_streamed_export_cut_off_after_its_first_chunks_is_recorded_incomplete(export_page, cast):
+    response = export_page()
+    content = response.streaming_content
+    first = next(content) + next(content)
+    close_as_a_server(response)  # the client went away
+    [event] = events(AuditEvent.Action.EXPORT)
+    assert event.incomplete and event.actor == cast.admin and event.program == "demo"
+    assert event.detail["rows"] == 20 == first.count(b"\r\n") - 1
+    assert ExportLog.objects.get().rows == 20
+
+
+def test_an_export_closed_before_its_first_chunk_is_recorded_incomplete(export_page, cast):
+    close_as_a_server(export_page())
+    [event] = events(AuditEvent.Action.EXPORT)
+    assert event.incomplete and event.detail["rows"] == 0 and event.actor == cast.admin
+
+
+def test_a_streamed_export_read_to_its_end_is_recorded_once_and_complete(export_page, cast):
+    response = export_page()
+    body = b"".join(response.streaming_content)
+    close_as_a_server(response)
+    event = recorded(AuditEvent.Action.EXPORT, cast.admin, program="demo")
+    assert event.detail["rows"] == body.count(b"\r\n") - 1 > 20
 
 
 def test_revoking_links_in_the_admin_records_each(client, cast, settings):
@@ -106,6 +319,20 @@ def test_admins_read_the_trail_and_nobody_can_change_it(client, cast):
     detail = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert detail.status_code == 200 and 'name="_save"' not in detail.text
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_trail_lists_the_program_and_marks_cut_off_exports(client, cast):
+    audit_record(action=AuditEvent.Action.EXPORT, target="bridges/2026", program="bridges",
+                 incomplete=True)  # fmt: skip
+    audit_record(action=AuditEvent.Action.LOGIN_FAILED, target="someone@x.org")
+    client.force_login(cast.admin)
+    listing = client.get(reverse("admin:audit_auditevent_changelist"))
+    assert "column-program" in listing.text and "column-incomplete" in listing.text
+    assert "bridges" in listing.text
+    cut = client.get(reverse("admin:audit_auditevent_changelist"), {"incomplete__exact": "1"})
+    assert [e.target for e in cut.context["cl"].result_list] == ["bridges/2026"]
+    by_program = client.get(reverse("admin:audit_auditevent_changelist"), {"program": "bridges"})
+    assert by_program.context["cl"].result_count == 1
 
 
 def test_coordinators_cannot_read_the_trail(client, cast):

@@ -86,7 +86,9 @@ def dyad_remind(request: HttpRequest, program: str, cohort: str, code: str) -> H
     if form.is_valid():
         wave = wave_or_404(found, form.cleaned_data["wave"])
         try:
-            services.dyad_remind(dyad=dyad, wave=wave, role=form.cleaned_data["role"])
+            services.dyad_remind(
+                dyad=dyad, wave=wave, role=form.cleaned_data["role"], actor=request.user
+            )
             messages.success(request, _("Reminder sent."))
         except ValidationError as error:
             _errors(request, error)
@@ -102,7 +104,7 @@ def dyad_end(request: HttpRequest, program: str, cohort: str, code: str) -> Http
     try:
         if not form.is_valid():
             raise ValidationError(_("Give the date the dyad ended."))
-        relationship_services.dyad_end(dyad=dyad, ended_on=form.cleaned_data["ended_on"])
+        services.dyad_end(dyad=dyad, ended_on=form.cleaned_data["ended_on"], actor=request.user)
         messages.success(request, _("The dyad has ended; its history stays."))
     except ValidationError as error:
         _errors(request, error)
@@ -118,10 +120,10 @@ def wave_send(
     wave = wave_or_404(found, number)
     try:
         if what == "invitations":
-            services.wave_invite(wave=wave)
+            services.wave_invite(wave=wave, actor=request.user)
             messages.success(request, _("Invitations to %s are on their way.") % wave)
         else:
-            services.wave_remind(wave=wave)
+            services.wave_remind(wave=wave, actor=request.user)
             messages.success(request, _("Reminders for %s are on their way.") % wave)
     except ValidationError as error:
         _errors(request, error)
@@ -146,7 +148,7 @@ def cohort_create(request: HttpRequest, program: str) -> HttpResponse:
     form = CohortForm(request.POST or None, initial={"started_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            created = relationship_services.cohort_create(program=found, **form.cleaned_data)
+            created = services.cohort_create(program=found, actor=request.user, **form.cleaned_data)
             messages.success(request, _("Cohort %s created.") % created.name)
             return redirect(_cohort_url(created, "manage"))
         except ValidationError as error:
@@ -162,7 +164,7 @@ def wave_create(request: HttpRequest, program: str, cohort: str) -> HttpResponse
     form = WaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            wave = services.wave_schedule(cohort=found, **form.cleaned_data)
+            wave = services.wave_schedule(cohort=found, actor=request.user, **form.cleaned_data)
             messages.success(request, _("%s scheduled.") % wave)
             return redirect(_cohort_url(found, "manage"))
         except ValidationError as error:
@@ -179,7 +181,7 @@ def wave_edit(request: HttpRequest, program: str, cohort: str, number: int) -> H
     form = WaveForm(request.POST or None, initial=WaveForm.initial_of(wave))
     if request.method == "POST" and form.is_valid():
         try:
-            services.wave_reschedule(wave=wave, **form.cleaned_data)
+            services.wave_reschedule(wave=wave, actor=request.user, **form.cleaned_data)
             messages.success(request, _("%s updated.") % wave)
             return redirect(_cohort_url(found, "manage"))
         except ValidationError as error:
@@ -195,7 +197,7 @@ def dyad_create(request: HttpRequest, program: str, cohort: str) -> HttpResponse
     form = DyadForm(request.POST or None, initial={"started_on": found.started_on})
     if request.method == "POST" and form.is_valid():
         try:
-            created = relationship_services.dyad_create(cohort=found, row=form.row())
+            created = services.dyad_create(cohort=found, row=form.row(), actor=request.user)
             messages.success(request, _("Dyad %s added.") % created.research_code)
             return redirect(_cohort_url(found, "dyad", created.research_code))
         except relationship_services.DyadImportError as error:
@@ -222,9 +224,13 @@ def dyad_import(request: HttpRequest, program: str, cohort: str) -> HttpResponse
 
 def _import_confirm(request: HttpRequest, cohort: Cohort) -> HttpResponse:
     form = DyadImportConfirmForm(request.POST)
-    text = form.cleaned_data["csv_text"] if form.is_valid() else ""
     try:
-        plan = relationship_services.dyads_import(cohort=cohort, text=text)
+        if not form.is_valid():
+            raise relationship_services.DyadImportError(
+                [relationship_services.Problem(1, form.problem())]
+            )
+        text = form.cleaned_data["csv_text"]
+        plan = services.dyads_import(cohort=cohort, text=text, actor=request.user)
     except relationship_services.DyadImportError as error:
         context = {"cohort": cohort, "form": DyadImportForm(), "problems": error.problems}
         return render(request, "coordinate/import.html", context, status=400)

@@ -1,7 +1,11 @@
-"""Writes of the coordinator pages: alert follow-ups, wave scheduling and mail buttons.
+"""Writes of the coordinator pages: alert follow-ups, waves, mail buttons, cohorts and
+dyads.
 
-Keyword-only, atomic, validating before saving. Invitations and reminders go through
-the shared ``assessments.invitations``; these wrappers only pick whom to send to.
+Keyword-only, atomic, validating before saving. Every write made here is recorded in the
+audit trail with who (``actor``), what, when and the program (DESIGN §7); the cohort and
+dyad writes of ``relationships.services`` are reached through the wrappers below so
+that the coordinator pages record them too. Invitations and reminders go through the
+shared ``assessments.invitations``; these wrappers only pick whom to send to.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import invitations
 from assessments.models import AlertFollowUp, Instrument, Response, Role, Wave
 from audit.models import AuditEvent
 from audit.services import audit_record
-from relationships.models import Cohort, Dyad, User
+from relationships import services as relationship_services
+from relationships.models import Cohort, Dyad, Program, User
 
 from .selectors.alerts import raised_alerts
 
@@ -45,9 +51,10 @@ def alert_follow_up(*, dyad: Dyad, wave: Wave, reason: str, note: str, user: Use
             )
     except IntegrityError:  # a colleague followed it up at the same moment
         raise ValidationError(_("This alert has already been followed up.")) from None
-    audit_record(
-        action=AuditEvent.Action.FOLLOW_UP,
+    _recorded(
+        AuditEvent.Action.FOLLOW_UP,
         actor=user,
+        cohort=wave.cohort,
         target=f"dyad {dyad.research_code}, wave {wave.number}",
         detail={"reason": reason},
     )
@@ -61,6 +68,7 @@ def wave_schedule(
     opens_at: dt.datetime,
     closes_at: dt.datetime,
     instrument: Instrument,
+    actor: User,
     label: str = "",
 ) -> Wave:
     """Add the cohort's next wave (number = last + 1). Raises ``ValidationError``."""
@@ -68,7 +76,7 @@ def wave_schedule(
     last = cohort.waves.aggregate(last=Max("number"))["last"] or 0
     try:
         with transaction.atomic():
-            return Wave.objects.create(
+            wave = Wave.objects.create(
                 cohort=cohort,
                 number=last + 1,
                 label=label.strip(),
@@ -78,6 +86,14 @@ def wave_schedule(
             )
     except IntegrityError:  # another coordinator added a wave at the same moment
         raise ValidationError(_("Another wave was just added; please try again.")) from None
+    _recorded(
+        AuditEvent.Action.WAVE_SCHEDULED,
+        actor=actor,
+        cohort=cohort,
+        target=_wave_target(wave),
+        detail=_wave_fields(wave),
+    )
+    return wave
 
 
 @transaction.atomic
@@ -87,9 +103,11 @@ def wave_reschedule(
     opens_at: dt.datetime,
     closes_at: dt.datetime,
     instrument: Instrument,
+    actor: User,
     label: str = "",
 ) -> Wave:
-    """Change a wave's dates, label or instrument.
+    """Change a wave's dates, label or instrument; recorded as closing the wave when the
+    change ends a wave that had not closed yet.
 
     The instrument cannot change once anyone has answered the wave. Raises
     ``ValidationError``.
@@ -99,6 +117,7 @@ def wave_reschedule(
         raise ValidationError(
             {"instrument": _("People have answered this wave; its instrument stays.")}
         )
+    before, closes = _wave_fields(wave), _closes_now(wave, closes_at)
     wave.opens_at, wave.closes_at, wave.instrument, wave.label = (
         opens_at,
         closes_at,
@@ -106,6 +125,10 @@ def wave_reschedule(
         label.strip(),
     )
     wave.save(update_fields=["opens_at", "closes_at", "instrument", "label"])
+    after = _wave_fields(wave)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    action = AuditEvent.Action.WAVE_CLOSED if closes else AuditEvent.Action.WAVE_CHANGED
+    _recorded(action, actor=actor, cohort=wave.cohort, target=_wave_target(wave), detail=changes)
     return wave
 
 
@@ -114,17 +137,56 @@ def _check_dates(opens_at: dt.datetime, closes_at: dt.datetime) -> None:
         raise ValidationError({"closes_at": _("A wave must close after it opens.")})
 
 
-def wave_invite(*, wave: Wave) -> int:
-    """Send the wave's invitations; returns how many went out."""
-    return invitations.invitations_send(wave=wave)
+def _closes_now(wave: Wave, closes_at: dt.datetime) -> bool:
+    """Whether moving the wave's close to ``closes_at`` ends a wave that had not closed."""
+    return wave.closes_at > timezone.now() >= closes_at
 
 
-def wave_remind(*, wave: Wave) -> int:
-    """Remind everyone who has not submitted the wave; returns how many went out."""
-    return invitations.reminders_send(wave=wave)
+def _wave_target(wave: Wave) -> str:
+    return f"{wave.cohort.path} wave {wave.number}"
 
 
-def dyad_remind(*, dyad: Dyad, wave: Wave, role: str) -> int:
+def _wave_fields(wave: Wave) -> dict[str, str]:
+    """A wave's settable fields as JSON text, to record and compare."""
+    return {
+        "label": wave.label,
+        "opens_at": wave.opens_at.isoformat(),
+        "closes_at": wave.closes_at.isoformat(),
+        "instrument": wave.instrument.label,
+    }
+
+
+def wave_invite(*, wave: Wave, actor: User) -> int:
+    """Ask for the wave's invitations (the delivery worker plans and sends them);
+    returns how many are queued so far."""
+    batch = invitations.wave_send_request(wave=wave, audience="not_invited", requested_by=actor)
+    sent = batch.total
+    _recorded(
+        AuditEvent.Action.INVITATIONS_SENT,
+        actor=actor,
+        cohort=wave.cohort,
+        target=_wave_target(wave),
+        detail={"sent": sent, "batch": batch.pk},
+    )
+    return sent
+
+
+def wave_remind(*, wave: Wave, actor: User) -> int:
+    """Ask for a reminder (or the invitation) to everyone who has not submitted the
+    wave; returns how many are queued so far."""
+    batch = invitations.wave_send_request(wave=wave, audience="not_submitted", requested_by=actor)
+    sent = batch.total
+    _recorded(
+        AuditEvent.Action.REMINDERS_SENT,
+        actor=actor,
+        cohort=wave.cohort,
+        target=_wave_target(wave),
+        detail={"sent": sent, "batch": batch.pk},
+    )
+    return sent
+
+
+def dyad_remind(*, dyad: Dyad, wave: Wave, role: str, actor: User) -> int:
     """Remind one partner of a dyad who has not submitted an open wave.
 
     Raises ``ValidationError`` when the wave is not open, is another cohort's, the
@@ -138,4 +200,89 @@ def dyad_remind(*, dyad: Dyad, wave: Wave, role: str) -> int:
     if done:
         raise ValidationError(_("This partner has already submitted."))
     person = dyad.mentor if role == Role.MENTOR else dyad.protege
-    return invitations.reminders_send(wave=wave, participants=[person])
+    sent = invitations.reminders_send(wave=wave, participants=[person])
+    _recorded(
+        AuditEvent.Action.REMINDERS_SENT,
+        actor=actor,
+        cohort=wave.cohort,
+        target=f"dyad {dyad.research_code}, wave {wave.number}",
+        detail={"sent": sent, "role": role},
+    )
+    return sent
+
+
+# --- cohorts and dyads (``relationships.services``, recorded) -------------------------------
+
+
+@transaction.atomic
+def cohort_create(
+    *,
+    program: Program,
+    actor: User,
+    name: str,
+    slug: str = "",
+    started_on: dt.date | None = None,
+) -> Cohort:
+    """``relationships.services.cohort_create``, recorded. Raises ``ValidationError``."""
+    cohort = relationship_services.cohort_create(
+        program=program, name=name, slug=slug, started_on=started_on
+    )
+    _recorded(
+        AuditEvent.Action.COHORT_CREATED,
+        actor=actor,
+        cohort=cohort,
+        target=cohort.path,
+        detail={"name": cohort.name, "started_on": cohort.started_on.isoformat()},
+    )
+    return cohort
+
+
+@transaction.atomic
+def dyad_create(*, cohort: Cohort, row: relationship_services.DyadRow, actor: User) -> Dyad:
+    """``relationships.services.dyad_create``, recorded. Raises ``DyadImportError``."""
+    dyad = relationship_services.dyad_create(cohort=cohort, row=row)
+    _recorded(
+        AuditEvent.Action.DYAD_CREATED,
+        actor=actor,
+        cohort=cohort,
+        target=f"dyad {dyad.research_code}",
+        detail={"cohort": cohort.slug},
+    )
+    return dyad
+
+
+@transaction.atomic
+def dyads_import(*, cohort: Cohort, text: str, actor: User) -> relationship_services.ImportPlan:
+    """``relationships.services.dyads_import``, recorded. Raises ``DyadImportError``."""
+    plan = relationship_services.dyads_import(cohort=cohort, text=text)
+    _recorded(
+        AuditEvent.Action.DYADS_IMPORTED,
+        actor=actor,
+        cohort=cohort,
+        target=cohort.path,
+        detail={"dyads": len(plan.dyads), "new_participants": len(plan.new_people)},
+    )
+    return plan
+
+
+@transaction.atomic
+def dyad_end(*, dyad: Dyad, actor: User, ended_on: dt.date | None = None) -> Dyad:
+    """``relationships.services.dyad_end``, recorded. Raises ``ValidationError``."""
+    dyad = relationship_services.dyad_end(dyad=dyad, ended_on=ended_on)
+    _recorded(
+        AuditEvent.Action.DYAD_ENDED,
+        actor=actor,
+        cohort=dyad.cohort,
+        target=f"dyad {dyad.research_code}",
+        detail={"ended_on": dyad.ended_on.isoformat()},
+    )
+    return dyad
+
+
+def _recorded(
+    action: str, *, actor: User, cohort: Cohort, target: str, detail: dict | None = None
+) -> None:
+    """One coordinator write in the audit trail, under the cohort's program."""
+    audit_record(
+        action=action, actor=actor, target=target, detail=detail, program=cohort.program.slug
+    )

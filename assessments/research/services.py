@@ -13,6 +13,7 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 from django.db import connection
@@ -140,12 +141,66 @@ def export_zip(*, cohort: Cohort) -> tuple[bytes, int]:
     return buffer.getvalue(), total
 
 
-def export_log(*, user, cohort: Cohort, format: str, rows: int, via: str) -> ExportLog:
-    """The export's own log row (rows, file) and its entry in the audit trail."""
+def export_log(
+    *, user, cohort: Cohort, format: str, rows: int, via: str, complete: bool = True
+) -> ExportLog:
+    """The export's own log row (rows, file) and its entry in the audit trail, marked
+    incomplete when the file was cut off before its end (``rows`` then counts what went)."""
     audit_record(
         action=AuditEvent.Action.EXPORT,
         actor=user,
         target=cohort.path,
         detail={"format": format, "rows": rows, "via": via},
+        program=cohort.program.slug,
+        incomplete=not complete,
     )
     return ExportLog.objects.create(user=user, cohort=cohort, format=format, rows=rows, via=via)
+
+
+class LoggedExport:
+    """One file's bytes for a streamed download, logged once by ``export_log`` whatever
+    becomes of the stream: complete after its last chunk; incomplete when it is closed
+    before that (the client went away, the server gave up), even before the first chunk,
+    or when producing it failed.
+
+    A cut-off stream never runs the code after its last ``yield``: the log is written in
+    the generator's ``finally`` (reached on ``GeneratorExit``) and in ``close``, which the
+    HTTP response calls on whatever it streams once it is done with it.
+    """
+
+    def __init__(self, *, user: Any, cohort: Cohort, format: str, via: str = "page"):
+        self.user, self.cohort, self.format, self.via = user, cohort, format, via
+        self.counted: Counted | None = None
+        self.logged = False
+        self._bytes = self._stream()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._bytes
+
+    def close(self) -> None:
+        self._bytes.close()  # an export under way logs itself on the way out
+        self._log(complete=False)
+
+    def _stream(self) -> Iterator[bytes]:
+        complete = False
+        try:
+            chunks, self.counted = export_stream(cohort=self.cohort, format=self.format)
+            for chunk in chunks:
+                yield chunk.encode()
+            complete = True
+        finally:
+            self._log(complete=complete)
+
+    def _log(self, *, complete: bool) -> None:
+        if self.logged:
+            return
+        self.logged = True
+        rows = self.counted.count if self.counted is not None else 0
+        export_log(
+            user=self.user,
+            cohort=self.cohort,
+            format=self.format,
+            rows=rows,
+            via=self.via,
+            complete=complete,
+        )

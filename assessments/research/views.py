@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from relationships.models import Cohort
 
-from .services import FORMATS, export_log, export_stream, export_zip
+from .services import FORMATS, LoggedExport, export_log, export_zip
 
 PERMISSION = "assessments.export_cohort"
 
@@ -43,18 +41,9 @@ def exports_page(request: HttpRequest) -> HttpResponse:
         export_log(user=request.user, cohort=cohort, format=format, rows=rows, via="page")
         response = HttpResponse(data, content_type="application/zip")
     else:
-        response = StreamingHttpResponse(
-            _logged(request.user, cohort, format), content_type="text/csv; charset=utf-8"
-        )
+        stream = LoggedExport(user=request.user, cohort=cohort, format=format)
+        response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{name}.{"zip" if format == "zip" else "csv"}"'
     )
     return response
-
-
-def _logged(user, cohort: Cohort, format: str) -> Iterator[bytes]:
-    """Stream the file; the audit entry is written once the last row has gone out."""
-    chunks, counted = export_stream(cohort=cohort, format=format)
-    for chunk in chunks:
-        yield chunk.encode()
-    export_log(user=user, cohort=cohort, format=format, rows=counted.count, via="page")

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from assessments.research.imports import responses_import
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 
 class Command(BaseCommand):
@@ -24,4 +26,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: {len(error.messages)} problem(s); nothing was loaded.\n{lines}"
             ) from None
+        audit_record(
+            action=AuditEvent.Action.RESPONSES_IMPORTED,
+            target=file.name,
+            detail={"answers": added, "via": "command"},
+        )
         self.stdout.write(self.style.SUCCESS(f"{file}: {added} answers loaded."))

@@ -5,6 +5,8 @@ from tqdm import tqdm
 
 from assessments.models import Answer
 from assessments.services import results_recompute
+from audit.models import AuditEvent
+from audit.services import audit_record
 from relationships.models import Cohort
 
 
@@ -28,6 +30,16 @@ class Command(BaseCommand):
                     cohort=current,
                     progress=lambda stage, n: bar.update(n) if stage == "answers" else None,
                 )
+            audit_record(
+                action=AuditEvent.Action.SCORES_RECOMPUTED,
+                target=current.path,
+                detail={
+                    "results": written,
+                    "rule_version": current.program.constants.version_label,
+                    "via": "command",
+                },
+                program=current.program.slug,
+            )
             seconds = time.perf_counter() - started
             self.stdout.write(
                 f"{current.path}: {written} results from {total} answers in {seconds:.1f} s "

@@ -2,6 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from relationships.models import Cohort
 from relationships.services import DyadImportError, dyads_import, dyads_preview
 
@@ -32,6 +34,12 @@ class Command(BaseCommand):
                     raise DyadImportError(plan.problems)
             else:
                 plan = dyads_import(cohort=target, text=text)
+                audit_record(
+                    action=AuditEvent.Action.DYADS_IMPORTED,
+                    target=target.path,
+                    detail={"dyads": len(plan.dyads), "file": file.name, "via": "command"},
+                    program=target.program.slug,
+                )
         except DyadImportError as error:
             for problem in error.problems:
                 self.stderr.write(str(problem))
