@@ -117,7 +117,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "participant__user__email",
         "dyad__research_code",
     ]
-    readonly_fields = ["token_hash", "created_at"]
+    readonly_fields = ["created_at", "used_at", "last_used_at"]
     list_select_related = ["participant", "dyad", "wave"]
     raw_id_fields = ["participant", "dyad", "wave"]
     actions = ["revoke"]
@@ -125,7 +125,7 @@ class InvitationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the sign-in links of the selected invitations"))
     def revoke(self, request, queryset) -> None:
         """Each revocation goes through the service, so each is in the audit trail."""
-        open_ = queryset.filter(revoked_at__isnull=True, used_at__isnull=True)
+        open_ = queryset.filter(revoked_at__isnull=True)
         count = 0
         for invitation in open_.select_related("participant"):
             token_revoke(invitation=invitation, actor=request.user)

@@ -22,3 +22,10 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def forwarded_client(request: HttpRequest) -> str:
+    """The client address a trusted proxy saw: the last ``X-Forwarded-For`` entry."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    last = forwarded.rsplit(",", 1)[-1].strip()
+    return last or request.META.get("REMOTE_ADDR", "")

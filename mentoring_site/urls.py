@@ -1,22 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django_ratelimit.decorators import ratelimit
+
+from assessments.survey import accounts
 
 from . import views
+
+# Checking a reset token is checking a secret: throttled per client like the others.
+reset_confirm = ratelimit(key="ip", rate=accounts.PER_CLIENT, method="POST", block=True)(
+    auth_views.PasswordResetConfirmView.as_view()
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("start/", views.landing, name="landing"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/link/", accounts.signin_link, name="signin_link"),
+    path("accounts/link/sent/", accounts.signin_link_sent, name="signin_link_sent"),
     path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(success_url="/me/"),
-        name="password_change",
+        "accounts/link/<uidb64>/<token>/",
+        accounts.signin_link_use,
+        name="signin_link_use",
     ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", accounts.password_change, name="password_change"),
     path(
         "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(),
+        accounts.ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -26,7 +38,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        reset_confirm,
         name="password_reset_confirm",
     ),
     path(

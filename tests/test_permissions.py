@@ -3,15 +3,21 @@
 The URL list comes from the resolver, so a new URL without a row here fails the test.
 Statuses: 200 page, 302 redirect (to sign-in for anonymous visitors, or onwards),
 404 hidden, 405 wrong method (the endpoint only takes POST; nothing is shown).
+
+"staff" is an account with ``is_staff`` and no permission or participant record: staff
+status alone opens nothing but the admin index (DESIGN §7).
 """
 
 import pytest
+from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessments.models import Wave
 from relationships.models import User
 
-PERSONAS = ("anonymous", "mentor", "protege", "outsider", "coordinator", "other_coord", "admin")
+PERSONAS = (
+    "anonymous", "mentor", "protege", "outsider", "coordinator", "other_coord", "staff", "admin",
+)  # fmt: skip
 ALL = dict.fromkeys(PERSONAS, 200)
 SIGNED_IN = {**ALL, "anonymous": 302}
 OWN = {
@@ -21,6 +27,7 @@ OWN = {
     "outsider": 404,
     "coordinator": 404,
     "other_coord": 404,
+    "staff": 404,
     "admin": 404,
 }
 OWN_REDIRECT = {**OWN, "mentor": 302, "protege": 302}
@@ -32,11 +39,17 @@ COORDINATE = {
     "outsider": 404,
     "coordinator": 200,
     "other_coord": 404,
+    "staff": 404,
     "admin": 200,
 }
-# Management pages refuse participants outright (403); other programs stay hidden (404).
-MANAGE = {**COORDINATE, "mentor": 403, "protege": 403, "outsider": 403}
+# Management pages refuse whoever coordinates nothing outright (403); other programs stay
+# hidden (404).
+MANAGE = {**COORDINATE, "mentor": 403, "protege": 403, "outsider": 403, "staff": 403}
 POST_ONLY = {**dict.fromkeys(PERSONAS, 405), "anonymous": 302}
+NO_PARTICIPANT = {
+    **SIGNED_IN,
+    **dict.fromkeys(("coordinator", "other_coord", "staff", "admin"), 404),
+}
 
 EXPECTED = {
     "home": ALL,
@@ -47,18 +60,22 @@ EXPECTED = {
     "password_reset": ALL,
     "password_reset_done": ALL,
     "password_reset_confirm": ALL,
+    "landing": dict.fromkeys(PERSONAS, 302),  # on to where each person works, or sign-in
+    "signin_link": ALL,
+    "signin_link_sent": ALL,
+    "signin_link_use": dict.fromkeys(PERSONAS, 410),  # a made-up link
     "password_reset_complete": ALL,
     "assessments:home": SIGNED_IN,
     "assessments:survey": OWN_REDIRECT,
-    "assessments:survey_page": {**OWN, "admin": 200},  # staff view it read-only
+    "assessments:survey_page": {**OWN, "admin": 200},  # with view_answers, read-only
     "assessments:survey_autosave": POST_ONLY,
     "assessments:survey_review": OWN,
     "assessments:results": RESULTS,
     "assessments:magic_link": dict.fromkeys(PERSONAS, 400),
-    # own data: any signed-in participant; staff without a participant record get 404
-    "assessments:my_data": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
-    "assessments:my_data_json": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
-    "assessments:my_data_csv": {**SIGNED_IN, "coordinator": 404, "other_coord": 404, "admin": 404},
+    # own data: any signed-in participant; accounts without a participant record get 404
+    "assessments:my_data": NO_PARTICIPANT,
+    "assessments:my_data_json": NO_PARTICIPANT,
+    "assessments:my_data_csv": NO_PARTICIPANT,
     "coordinate:programs": {**COORDINATE, "other_coord": 200},
     "coordinate:program": COORDINATE,
     "coordinate:cohort_create": MANAGE,
@@ -103,7 +120,15 @@ def user_of(persona: str, world) -> User | None:
     }
     if persona in emails:
         return User.objects.get(email=emails[persona])
+    if persona == "staff":
+        return staff_user()
     return world.get(persona)
+
+
+def staff_user() -> User:
+    """An account with staff status and nothing else: no permission, group or participant."""
+    user, _ = User.objects.get_or_create(email="staff@example.org", defaults={"is_staff": True})
+    return user
 
 
 def url_for(name: str, world) -> str:
@@ -113,6 +138,7 @@ def url_for(name: str, world) -> str:
     where = {"program": "demo", "cohort": "2026"}
     kwargs = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "signin_link_use": {"uidb64": "MQ", "token": "made-up-token"},
         "assessments:survey": {**own, "wave": 2},
         "assessments:survey_page": {**own, "wave": 2, "page": 1},
         "assessments:survey_autosave": {**own, "wave": 2},
@@ -144,3 +170,34 @@ def test_each_persona_gets_the_designed_status(client, world, name, persona):
     assert response.status_code == EXPECTED[name][persona]
     if response.status_code == 302 and persona == "anonymous":
         assert response.url.startswith("/accounts/login/")
+
+
+def admin_pages() -> list[str]:
+    """The list, add and autocomplete pages of every model registered in the admin."""
+    pages = []
+    for model in admin.site._registry:
+        opts = model._meta
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+    return pages
+
+
+@pytest.mark.django_db
+def test_staff_status_alone_opens_the_admin_index_and_nothing_in_it(client, world):
+    client.force_login(staff_user())
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    assert "permission to view or edit anything" in index.text
+    apps = {model._meta.app_label for model in admin.site._registry}
+    assert [app for app in apps if f'href="/admin/{app}/' in index.text] == []
+    assert [page for page in admin_pages() if client.get(page).status_code != 403] == []
+    dyad = world["dyad"]
+    for model, pk in (("assessments/response", dyad.responses.first().pk),
+                      ("relationships/dyad", dyad.pk),
+                      ("relationships/participant", dyad.mentor_id)):  # fmt: skip
+        assert client.get(f"/admin/{model}/{pk}/change/").status_code == 403
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "relationships", "model_name": "dyad", "field_name": "mentor", "term": "a"},
+    )
+    assert found.status_code == 403

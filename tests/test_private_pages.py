@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from assessments.models import Invitation, Wave
-from assessments.tokens import token_issue
+from assessments.tokens import invitation_token
 from tests import factories
 from tests.test_settings import manage
 
@@ -46,7 +46,7 @@ def test_a_magic_link_never_signs_in_a_staff_or_superuser_account(client, demo):
     dyad.mentor.user = admin
     dyad.mentor.save(update_fields=["user"])
     invitation = Invitation.objects.create(wave=demo, dyad=dyad, participant=dyad.mentor)
-    link = reverse("assessments:magic_link", args=[token_issue(invitation=invitation)])
+    link = reverse("assessments:magic_link", args=[invitation_token(invitation)])
     answer = client.post(link)
     assert answer.status_code == 403
     assert "_auth_user_id" not in client.session

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -52,20 +54,31 @@ class Wave(models.Model):
         return self.opens_at <= moment < self.closes_at
 
 
+def invitation_nonce() -> str:
+    """A fresh random nonce for an invitation's link (revoking draws another)."""
+    return secrets.token_urlsafe(16)
+
+
 class Invitation(models.Model):
-    """A participant's invitation to one wave; the magic-link token is stored hashed."""
+    """A participant's invitation to one wave and its link (``assessments.tokens``).
+
+    The link is signed over ``nonce``; the nonce alone opens nothing, and revoking the
+    invitation draws a new one. ``used_at`` and ``last_used_at`` are the first and the
+    latest sign-in through the link.
+    """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
     dyad = models.ForeignKey(Dyad, on_delete=models.CASCADE, related_name="invitations")
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="invitations"
     )
-    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    nonce = models.CharField(max_length=32, default=invitation_nonce, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     reminder_count = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -119,6 +132,9 @@ class Response(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["wave", "status"], name="response_wave_status")]
+        # DESIGN §7: answers and identities are shown under a named permission, never
+        # for ``is_staff`` alone.
+        permissions = [("view_answers", "View any participant's survey and results read-only")]
 
     def __str__(self) -> str:
         return f"{self.dyad.research_code} {self.role} {self.wave}"

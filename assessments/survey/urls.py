@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import privacy, views
+from . import links, privacy, views
 
 app_name = "assessments"
 
@@ -13,7 +13,7 @@ urlpatterns = [
     ),
     path("me/survey/<str:code>/<int:wave>/submit/", views.survey_review, name="survey_review"),
     path("me/results/<str:code>/<int:wave>/", views.results, name="results"),
-    path("invite/<str:token>/", views.magic_link, name="magic_link"),
+    path("invite/<str:token>/", links.magic_link, name="magic_link"),
     path("me/data/", privacy.my_data, name="my_data"),
     path(
         "me/data/download.json",
