@@ -201,11 +201,18 @@ def _copy_long(connection, cohort_id: int) -> None:
         cursor.cursor.copy_expert(sql, io.StringIO())
 
 
+def bench_delivery() -> list[Row]:
+    from bench.delivery_bench import bench_delivery as rows
+
+    return rows()
+
+
 BENCHMARKS = {
     "recompute": bench_recompute,
     "dashboard": bench_dashboard,
     "export": bench_export,
     "load": bench_load,
+    "delivery": bench_delivery,
 }
 
 

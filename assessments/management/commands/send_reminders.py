@@ -1,8 +1,17 @@
-from assessments.invitations import reminders_send
-from assessments.management.wave_mail import WaveMailCommand, sender
+from assessments.management.wave_mail import WaveMailCommand
+from assessments.models import Wave
+from audit.models import AuditEvent
+from delivery.models import Audience, DeliveryBatch
+from delivery.services import deliveries_enqueue
 
 
 class Command(WaveMailCommand):
-    help = "Remind, with a fresh magic link, each partner who has not submitted the wave."
+    help = (
+        "Queue a reminder (their one link again) for each partner who has not submitted the "
+        "wave, or the invitation for one never invited; the delivery worker sends them."
+    )
+    action = AuditEvent.Action.REMINDERS_SENT
     what = "reminders"
-    send = sender(reminders_send)
+
+    def send(self, wave: Wave) -> DeliveryBatch:
+        return deliveries_enqueue(wave=wave, audience=Audience.NOT_SUBMITTED)

@@ -1,0 +1,331 @@
+"""Reads of the delivery log: a batch's progress, a dyad's timeline, failures, what the
+scheduler needs to know about a wave's partners, and the weekly digest's figures.
+
+Each read is a fixed number of queries, whatever the size of the wave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from assessments.measurement import change, rules
+from assessments.models import AlertFollowUp, DyadWaveResult, Invitation, Response, Wave
+from relationships.models import Dyad, Program
+
+from .cadence import Partner
+from .models import Delivery, DeliveryBatch, Kind
+
+# --- for the coordinator pages ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a send batch stands: ``planned`` once its rows exist; counts per status."""
+
+    batch: DeliveryBatch
+    planned: bool
+    total: int
+    queued: int
+    sending: int
+    sent: int
+    failed: int
+    cancelled: int
+
+    @property
+    def done(self) -> bool:
+        return self.planned and self.queued == self.sending == 0
+
+
+def batch_progress(*, batch: DeliveryBatch) -> BatchProgress:
+    """Progress of one send batch, read fresh (two queries)."""
+    batch.refresh_from_db(fields=["planned_at", "total"])
+    counts = dict(
+        Delivery.objects.filter(batch=batch)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    by = {status: counts.get(status, 0) for status in Delivery.Status.values}
+    return BatchProgress(
+        batch=batch,
+        planned=batch.planned_at is not None,
+        total=sum(by.values()),
+        **by,
+    )
+
+
+def wave_batches(*, wave: Wave) -> QuerySet[DeliveryBatch]:
+    """The wave's send batches, newest first, with who asked."""
+    return DeliveryBatch.objects.filter(wave=wave).select_related("requested_by")
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One message of a dyad's history: to whom (role), which, and how it went."""
+
+    delivery_id: int
+    wave: int
+    role: str
+    kind: str
+    sequence: int
+    status: str
+    queued_at: dt.datetime
+    sent_at: dt.datetime | None
+    attempts: int
+    error: str
+
+
+def dyad_timeline(*, dyad: Dyad) -> list[TimelineEvent]:
+    """Every invitation and reminder of the dyad's partners, oldest first (one query)."""
+    rows = (
+        Delivery.objects.filter(invitation__dyad=dyad)
+        .select_related("invitation__wave")
+        .order_by("created_at", "pk")
+    )
+    return [
+        TimelineEvent(
+            delivery_id=row.pk,
+            wave=row.invitation.wave.number,
+            role="mentor" if row.invitation.participant_id == dyad.mentor_id else "protege",
+            kind=row.kind,
+            sequence=row.sequence,
+            status=row.status,
+            queued_at=row.created_at,
+            sent_at=row.sent_at,
+            attempts=row.attempts,
+            error=row.last_error,
+        )
+        for row in rows
+    ]
+
+
+def failed_deliveries(*, program: Program, wave: Wave | None = None) -> QuerySet[Delivery]:
+    """Messages of the program that failed for good, newest first, ready to retry."""
+    found = Delivery.objects.failed().filter(
+        Q(invitation__dyad__cohort__program=program) | Q(program=program)
+    )
+    if wave is not None:
+        found = found.filter(Q(invitation__wave=wave) | Q(wave=wave))
+    return found.select_related("invitation__participant", "invitation__wave").order_by(
+        "-updated_at"
+    )
+
+
+# --- for the scheduler and the send batches -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WavePartner:
+    """A partner of an active dyad in a wave, with an email address."""
+
+    dyad_id: int
+    participant_id: int
+
+
+def wave_partners(*, wave: Wave, participant_ids: list[int] | None = None) -> list[WavePartner]:
+    """Partners of the wave's active dyads who have an email address (one query)."""
+    dyads = Dyad.objects.active().filter(cohort_id=wave.cohort_id)
+    rows = dyads.values_list(
+        "pk", "mentor_id", "mentor__user__email", "protege_id", "protege__user__email"
+    )
+    wanted = None if participant_ids is None else set(participant_ids)
+    return [
+        WavePartner(dyad_id, person)
+        for dyad_id, mentor, mentor_email, protege, protege_email in rows
+        for person, email in ((mentor, mentor_email), (protege, protege_email))
+        if email and (wanted is None or person in wanted)
+    ]
+
+
+def submitted_partners(*, wave: Wave) -> set[tuple[int, int]]:
+    """``(dyad_id, participant_id)`` of everyone who submitted the wave (one query)."""
+    rows = Response.objects.submitted().filter(wave=wave).values_list("dyad_id", "respondent_id")
+    return set(rows)
+
+
+@dataclass(frozen=True)
+class LogState:
+    """What the log holds for one invitation's participant mail."""
+
+    invited_at: dt.datetime | None
+    reminders: int
+    last_message_at: dt.datetime | None
+    last_reminder_at: dt.datetime | None
+    pending: bool
+
+
+def log_states(*, wave: Wave) -> dict[int, LogState]:
+    """Per invitation id of the wave: when it was invited, its highest reminder number,
+    its latest message and reminder, whether a message is still on its way (one query).
+    An invitation sent before the log existed counts by ``sent_at``."""
+    rows = (
+        Invitation.objects.filter(wave=wave)
+        .annotate(
+            invited=Min("deliveries__created_at", filter=Q(deliveries__kind=Kind.INVITATION)),
+            reminders=Max("deliveries__sequence", filter=Q(deliveries__kind=Kind.REMINDER)),
+            last=Max("deliveries__created_at"),
+            last_reminder=Max("deliveries__created_at", filter=Q(deliveries__kind=Kind.REMINDER)),
+            pending=Count(
+                "deliveries",
+                filter=Q(deliveries__status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]),
+            ),
+        )
+        .values_list("pk", "invited", "sent_at", "reminders", "last", "last_reminder", "pending")
+    )
+    return {
+        pk: LogState(
+            invited_at=invited or sent_at,
+            reminders=reminders or 0,
+            last_message_at=last or sent_at,
+            last_reminder_at=last_reminder,
+            pending=bool(pending),
+        )
+        for pk, invited, sent_at, reminders, last, last_reminder, pending in rows
+    }
+
+
+def cadence_partners(
+    *, wave: Wave, invitations: dict[tuple[int, int], Invitation]
+) -> list[Partner]:
+    """The wave's partners as ``cadence.due_messages`` reads them (three queries).
+
+    Partners whose link was revoked are left out: nothing more goes to them.
+    """
+    done = submitted_partners(wave=wave)
+    states = log_states(wave=wave)
+    partners = []
+    for person in wave_partners(wave=wave):
+        key = (person.dyad_id, person.participant_id)
+        invitation = invitations.get(key)
+        if invitation is not None and invitation.revoked_at is not None:
+            continue
+        state = states.get(invitation.pk) if invitation is not None else None
+        partners.append(
+            Partner(
+                key=key,
+                invited_at=state.invited_at if state else None,
+                reminders=state.reminders if state else 0,
+                last_message_at=state.last_message_at if state else None,
+                submitted=key in done,
+            )
+        )
+    return partners
+
+
+# --- the weekly digest ---------------------------------------------------------------------
+
+DIGEST_RECENT_DAYS = 7
+
+
+def digest_waves(*, program: Program, now: dt.datetime) -> list[Wave]:
+    """The program's waves open now or closed in the last week, by cohort and number."""
+    recent = now - dt.timedelta(days=DIGEST_RECENT_DAYS)
+    return list(
+        Wave.objects.filter(cohort__program=program, opens_at__lte=now, closes_at__gt=recent)
+        .select_related("cohort__program")
+        .order_by("cohort__name", "number")
+    )
+
+
+def _expected(waves: list[Wave]) -> pd.DataFrame:
+    """One row per active dyad × wave of the waves' cohorts, with stored results."""
+    cohorts = {w.cohort_id for w in waves}
+    dyads = pd.DataFrame.from_records(
+        list(Dyad.objects.active().filter(cohort_id__in=cohorts).values_list("pk", "cohort_id")),
+        columns=["dyad", "cohort"],
+    )
+    table = pd.DataFrame(
+        [(w.pk, w.number, w.cohort_id) for w in waves], columns=["wave_id", "wave", "cohort"]
+    )
+    fields = ("state", "transition", "mentor_submitted", "protege_submitted", *rules.FLAGS)
+    stored = DyadWaveResult.objects.filter(wave_id__in=table["wave_id"].tolist())
+    results = pd.DataFrame.from_records(
+        list(stored.values_list("dyad_id", "wave_id", *fields)),
+        columns=["dyad", "wave_id", *fields],
+    )
+    frame = dyads.merge(table, on="cohort").merge(results, on=["dyad", "wave_id"], how="left")
+    frame["state"] = frame["state"].astype(object).fillna("unplaced")
+    frame["transition"] = frame["transition"].astype(object).fillna("")
+    booleans = ["mentor_submitted", "protege_submitted", *rules.FLAGS]
+    frame[booleans] = frame[booleans].astype(object).fillna(False).astype(bool)
+    flags = frame[list(rules.FLAGS)]
+    frame["flags"] = [tuple(n for n, on in zip(flags.columns, row, strict=True) if on)
+                      for row in flags.to_numpy()]  # fmt: skip
+    return frame
+
+
+def open_alert_counts(
+    *, waves: list[Wave], constants: rules.Constants, now: dt.datetime
+) -> dict[int, dict[str, int]]:
+    """Per wave id: the number of raised, not followed-up alerts per reason (§4.4)."""
+    frame = _expected(waves)
+    if frame.empty:
+        return {}
+    ids = {(w.cohort_id, w.number): w.pk for w in waves}
+    pairs = zip(frame["cohort"], frame["wave"], strict=True)
+    frame = frame.assign(wave=[ids[pair] for pair in pairs])
+    closes = pd.Series({w.pk: (w.closes_at - now).total_seconds() / 86400 for w in waves})
+    raised = change.alerts(frame.set_index(["dyad", "wave"]), closes, constants)
+    followed = set(
+        AlertFollowUp.objects.filter(wave_id__in=[w.pk for w in waves]).values_list(
+            "dyad_id", "wave_id", "reason"
+        )
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for dyad, wave, reason in raised[["dyad", "wave", "reason"]].itertuples(index=False):
+        if (dyad, wave, reason) not in followed:
+            per_wave = counts.setdefault(int(wave), {})
+            per_wave[reason] = per_wave.get(reason, 0) + 1
+    return counts
+
+
+def digest_rows(*, program: Program, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The digest's lines: per recent wave, its response rate and open alerts."""
+    now = now or timezone.now()
+    waves = digest_waves(program=program, now=now)
+    if not waves:
+        return []
+    alerts = open_alert_counts(waves=waves, constants=program.constants, now=now)
+    active = dict(
+        Dyad.objects.active()
+        .filter(cohort__in={w.cohort_id for w in waves})
+        .values_list("cohort_id")
+        .annotate(n=Count("pk"))
+        .values_list("cohort_id", "n")
+    )
+    submitted = dict(
+        Response.objects.submitted()
+        .filter(wave__in=waves, dyad__is_active=True)
+        .values_list("wave_id")
+        .annotate(n=Count("pk"))
+        .values_list("wave_id", "n")
+    )
+    rows = []
+    for wave in waves:
+        expected = 2 * active.get(wave.cohort_id, 0)
+        done = submitted.get(wave.pk, 0)
+        reasons = alerts.get(wave.pk, {})
+        rows.append(
+            {
+                "cohort": wave.cohort.name,
+                "cohort_object": wave.cohort,
+                "wave": str(wave),
+                "open": wave.is_open(now),
+                "closes_at": wave.closes_at,
+                "expected": expected,
+                "submitted": done,
+                "rate": f"{done / expected:.0%}" if expected else "–",
+                "alerts": [
+                    (reason.replace("_", " "), reasons[reason])
+                    for reason in rules.ALERT_REASONS
+                    if reason in reasons
+                ],
+            }
+        )
+    return rows
