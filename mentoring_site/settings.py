@@ -5,7 +5,9 @@ See README.md, "Configuration", for the list.
 """
 
 import os
+import re
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -15,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -48,11 +51,30 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
+def env_admins(name: str) -> list[tuple[str, str]]:
+    """``Name <a@example.org>, b@example.org`` as Django's ``ADMINS`` pairs; an entry
+    without an address fails loudly. A name with a comma needs quotes."""
+    raw = env_str(name)
+    pairs = getaddresses([raw])
+    bad = [person or address for person, address in pairs if not _EMAIL.fullmatch(address)]
+    if bad:
+        raise ImproperlyConfigured(f"{name} must be comma-separated email addresses, got {raw!r}")
+    return [(person or address, address) for person, address in pairs]
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 DEBUG = env_bool("DEBUG", default=False)
+# Outside DEBUG a missing key stays empty instead of stopping here: commands that sign
+# nothing (migrate, collectstatic) still run, Django refuses any use of an empty key, and
+# manage.py and wsgi.py refuse to serve or run the rest with one line (startup.py).
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-only-for-debug"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
@@ -75,9 +97,15 @@ INSTALLED_APPS = [
     "relationships",
     "assessments",
     "audit",
+    "django_ratelimit",
+    "django_tasks",
+    "django_tasks_db",
+    "delivery",
 ]
 
 MIDDLEWARE = [
+    # first, so every response (even a redirect to HTTPS) and every log line has the id
+    "mentoring_site.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mentoring_site.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,6 +115,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # a session opened by an invitation link stays inside that survey
+    "assessments.survey.scope.LinkScopeMiddleware",
+    # a throttled form (django-ratelimit) gets the 429 page of RATELIMIT_VIEW
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # django-axes last: it turns a locked-out sign-in into the lockout page (DESIGN §10)
@@ -151,7 +183,7 @@ PASSWORD_HASHERS = [
 ]
 AUTH_USER_MODEL = "relationships.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
@@ -185,6 +217,47 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Continuum <continuum@localhost>")
+
+# Background work (DESIGN §9) through Django's task framework API (django-tasks): a queue
+# in this database by default, so one machine needs no other service; TASKS_BACKEND=redis
+# runs the tasks on RQ workers instead; "immediate" runs each task inside the caller.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").strip().lower()
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {sorted(_TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {
+            "URL": env_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": env_int("RQ_JOB_TIMEOUT", 3600),
+        }
+    }
+
+# Delivery of invitations, reminders and coordinator notices (docs/delivery.md).
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)
+DELIVERY_PARALLEL_TASKS = env_int("DELIVERY_PARALLEL_TASKS", 4)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5)
+
+
+def _whole_seconds(name: str, default: str) -> list[int]:
+    values = env_list(name, default)
+    if not values or not all(v.isdigit() for v in values):
+        raise ImproperlyConfigured(f"{name} must be comma-separated whole seconds, got {values!r}")
+    return [int(v) for v in values]
+
+
+# Waits before each retry after a temporary mail-server failure; the last one repeats.
+DELIVERY_RETRY_SECONDS = _whole_seconds("DELIVERY_RETRY_SECONDS", "60,300,1800,7200")
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 600)
+DELIVERY_SCHEDULE_SECONDS = env_int("DELIVERY_SCHEDULE_SECONDS", 60)
+DELIVERY_REMINDER_GAP_HOURS = env_int("DELIVERY_REMINDER_GAP_HOURS", 12)
+DELIVERY_ALERT_WINDOW_DAYS = env_int("DELIVERY_ALERT_WINDOW_DAYS", 14)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -240,10 +313,82 @@ if not DEBUG:
 # otherwise any client could claim HTTPS.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Throttles count the client the proxy saw (the last X-Forwarded-For entry), not
+    # the proxy itself, which would put every visitor in one bucket.
+    RATELIMIT_IP_META_KEY = "mentoring_site.signin.forwarded_client"
 
+# Shared cache: the throttles' counters. One process (make run) needs nothing more;
+# several web processes share Redis (REDIS_URL), so a limit holds across them.
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+if not REDIS_URL:
+    # One process's memory is shared by everything that process serves (make run); with
+    # several web processes each counts alone, so deployments set REDIS_URL (README).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Forms that send email or check a secret (assessments.survey.accounts): 429 page.
+RATELIMIT_VIEW = "assessments.survey.accounts.rate_limited"
+# Sign-in links emailed on request are short-lived and work once.
+SIGNIN_LINK_MINUTES = env_int("SIGNIN_LINK_MINUTES", 20)
+
+# Logs: one JSON object a line on the console outside DEBUG (mentoring_site.logs), text in
+# development; every line carries the request id (mentoring_site.request_id). gunicorn
+# writes the access log (gunicorn.conf.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
+LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "warning")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "filters": {
+        "request_id": {"()": "mentoring_site.request_id.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "json": {"()": "mentoring_site.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
+    "loggers": {
+        # Failed requests (500s, security refusals) and failed background tasks are
+        # mailed to ADMINS; both still reach the console through the root logger.
+        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL.upper()},
+        "django_tasks": {"handlers": ["mail_admins"]},
+        # A wrong Host header is a scanner, not a fault: logged, never mailed.
+        "django.security.DisallowedHost": {"handlers": ["console"], "propagate": False},
+        # runserver's request lines (development only; gunicorn logs its own)
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+
+# Error reports: mail to ADMINS ("Name <a@example.org>, b@example.org") from SERVER_EMAIL,
+# with posted values hidden (error_reports.py); Sentry as well when SENTRY_DSN is set.
+ADMINS = env_admins("ADMINS")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[Continuum] "
+DEFAULT_EXCEPTION_REPORTER_FILTER = "mentoring_site.error_reports.PrivateReporterFilter"
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from mentoring_site.sentry import sentry_start
+
+    sentry_start(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE") or None,
+    )

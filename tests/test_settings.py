@@ -39,9 +39,24 @@ def test_deploy_checks_print_no_warnings_with_production_settings():
 
 
 def test_the_app_refuses_to_start_without_a_secret_outside_debug():
-    run = manage("check", DEBUG="0")
-    assert run.returncode != 0
+    # gunicorn as deployed (gunicorn.conf.py): the worker cannot boot, so the server stops
+    # (exit 3, which deploy/continuum-web.service does not restart) and says why.
+    base = {k: v for k, v in os.environ.items() if k not in DROPPED}
+    base.pop("SECRET_KEY", None)
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    run = subprocess.run(
+        [gunicorn, "--config", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={**base, "DEBUG": "0", "WEB_CONCURRENCY": "1", "GUNICORN_BIND": "127.0.0.1:0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 3
     assert "SECRET_KEY must be set when DEBUG is off" in run.stderr
+    # and the commands that would serve or sign refuse in one line (tests/test_deploy.py)
+    refused = manage("runserver", DEBUG="0")
+    assert refused.returncode == 2 and "SECRET_KEY must be set" in refused.stderr
 
 
 def test_a_malformed_boolean_is_reported_by_name():
