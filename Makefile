@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
-DEV_ENV := DEBUG=1
+DEV_ENV = DEBUG=1 SITE_URL=$(or $(SITE_URL),http://$(HOST))
 
 .PHONY: install run test lint format bench clean
 
@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The web server, a background worker (email delivery) and the delivery scheduler; Ctrl-C
+# stops all three. The worker uses the database queue unless TASKS_BACKEND=redis.
 run: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "Serving Continuum on http://$(HOST)/ (Ctrl-C to stop)"
+	@echo "Serving Continuum on http://$(HOST)/ with a delivery worker and scheduler (Ctrl-C to stop)"
+	@$(DEV_ENV) $(PY) manage.py delivery_worker & worker=$$!; \
+	$(DEV_ENV) $(PY) manage.py delivery_schedule --loop & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST)
 
 test: $(STAMP)
