@@ -53,8 +53,8 @@ def _participant_message(delivery: Delivery) -> EmailMultiAlternatives:
     dyad, wave, person = invitation.dyad, invitation.wave, invitation.participant
     reminder = delivery.kind == Kind.REMINDER
     context = {
-        "name": person.name or person.email,
-        "partner": dyad.partner_of(person),
+        "name": dyad.name_in_dyad(person),
+        "partner": dyad.name_in_dyad(dyad.partner_of(person)),
         "role": Role(dyad.role_of(person)).label.lower(),
         "program": dyad.cohort.program.name,
         "wave": wave,

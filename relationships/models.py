@@ -312,3 +312,8 @@ class Dyad(models.Model):
 
     def partner_of(self, participant: Participant) -> Participant:
         return self.protege if participant.pk == self.mentor_id else self.mentor
+
+    def name_in_dyad(self, participant: Participant) -> str:
+        """The name this dyad's program supplied for the partner (else their own name)."""
+        supplied = self.mentor_name if participant.pk == self.mentor_id else self.protege_name
+        return supplied or participant.name or participant.research_code
