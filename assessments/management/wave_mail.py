@@ -18,12 +18,14 @@ class WaveMailCommand(BaseCommand):
         raise NotImplementedError
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--wave", type=int, required=True, help="the wave's id")
+        parser.add_argument(
+            "--wave",
+            required=True,
+            help="PROGRAM/COHORT/NUMBER as the pages show it (e.g. demo/2026/2), or the id",
+        )
 
-    def handle(self, *args, wave: int, **options) -> None:
-        found = Wave.objects.select_related("cohort__program").filter(pk=wave).first()
-        if found is None:
-            raise CommandError(f"No wave with id {wave}.")
+    def handle(self, *args, wave: str, **options) -> None:
+        found = wave_named(wave)
         try:
             batch = self.send(found)
         except ValidationError as error:
@@ -35,6 +37,26 @@ class WaveMailCommand(BaseCommand):
             program=found.cohort.program.slug,
         )
         self.stdout.write(self.style.SUCCESS(f"{found.cohort} {found}: {report(batch, self.what)}"))
+
+
+def wave_named(name: str) -> Wave:
+    """The wave ``PROGRAM/COHORT/NUMBER`` (slugs and the wave's number), or with that id."""
+    waves = Wave.objects.select_related("cohort__program")
+    parts = name.strip().split("/")
+    if len(parts) == 1 and parts[0].isascii() and parts[0].isdigit():
+        found = waves.filter(pk=int(parts[0])).first()
+    elif len(parts) == 3 and parts[2].isascii() and parts[2].isdigit():
+        program, cohort, number = parts
+        found = waves.filter(
+            cohort__program__slug=program, cohort__slug=cohort, number=int(number)
+        ).first()
+    else:
+        raise CommandError(
+            f"Name the wave as PROGRAM/COHORT/NUMBER (e.g. demo/2026/2), not {name!r}."
+        )
+    if found is None:
+        raise CommandError(f"No wave {name}.")
+    return found
 
 
 def report(batch: DeliveryBatch, what: str) -> str:
