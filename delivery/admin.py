@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from .models import Delivery, DeliveryBatch, DeliverySchedule, NotificationPreference
+from .models import (
+    Delivery,
+    DeliveryBatch,
+    DeliverySchedule,
+    MessageTemplate,
+    NotificationPreference,
+)
 
 
 @admin.register(Delivery)
@@ -32,3 +38,12 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "program", "alerts")
     list_filter = ("alerts",)
     raw_id_fields = ("user",)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """A program's wording; saving here runs the same placeholder checks as the page."""
+
+    list_display = ("program", "kind", "subject", "updated_at", "updated_by")
+    list_filter = ("kind",)
+    raw_id_fields = ("updated_by",)

@@ -1,26 +1,35 @@
 """The emails themselves: one ``EmailMessage`` per delivery row, rendered at send time.
 
-Participant mail uses ``templates/emails/invitation.{txt,html}`` and carries the
-invitation's one stable link (``assessments.tokens.invitation_url``). Coordinator mail
-names dyads by research code only and links to the coordinator pages.
+Participant mail is the program's wording of its invitation or reminder (or the
+default one, ``delivery.wording``) and carries the invitation's one stable link
+(``assessments.tokens.invitation_url``). A test message is that wording filled with
+made-up people, to the coordinator who asked. Coordinator notices name dyads by
+research code only and link to the coordinator pages.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessments.measurement.rules import ALERT_TEXT
 from assessments.models import Role
 from assessments.tokens import invitation_url
 
-from .models import Delivery, Kind
-from .selectors import digest_rows
+from . import wording
+from .models import Delivery, Kind, MessageTemplate
+from .selectors import digest_rows, message_templates
+
+Templates = dict[tuple[int, str], MessageTemplate]
 
 # What a worker loads with each row, so a batch renders without further queries.
 RELATED = (
@@ -36,39 +45,91 @@ RELATED = (
 )
 
 
-def participant_subject(*, program: str, reminder: bool) -> str:
-    """``Your survey from Bridges`` / ``Reminder: your survey from Bridges``: reads the
-    same whatever the program is called."""
-    if reminder:
-        return _("Reminder: your survey from %(program)s") % {"program": program}
-    return _("Your survey from %(program)s") % {"program": program}
-
-
 def _site(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _participant_message(delivery: Delivery) -> EmailMultiAlternatives:
-    invitation = delivery.invitation
+@dataclass(frozen=True)
+class Wording:
+    """The subject and body a participant email is filled from (``delivery.wording``)."""
+
+    subject: str
+    body: str
+
+
+def program_wording(program_id: int, kind: str, templates: Templates | None = None) -> Wording:
+    """The program's own wording of ``kind`` (invitation or reminder), else the default;
+    ``templates`` preloaded by ``selectors.message_templates`` spares the query."""
+    if templates is None:
+        templates = message_templates(program_ids={program_id})
+    own = templates.get((program_id, kind))
+    if own is not None:
+        return Wording(own.subject, own.body)
+    return Wording(wording.default_subject(kind), wording.default_body(kind))
+
+
+def closes_on(wave) -> str:
+    return date_format(timezone.localtime(wave.closes_at), "j F Y")
+
+
+def participant_values(invitation) -> dict[str, str]:
+    """The placeholders of one invitation's email: names as the dyad's program supplied
+    them, and the invitation's one link."""
     dyad, wave, person = invitation.dyad, invitation.wave, invitation.participant
-    reminder = delivery.kind == Kind.REMINDER
-    context = {
+    return {
         "name": dyad.name_in_dyad(person),
         "partner": dyad.name_in_dyad(dyad.partner_of(person)),
-        "role": Role(dyad.role_of(person)).label.lower(),
+        "role": str(Role(dyad.role_of(person)).label).lower(),
         "program": dyad.cohort.program.name,
-        "wave": wave,
-        "closes_at": wave.closes_at,
+        "wave": str(wave),
+        "closes_on": closes_on(wave),
         "link": invitation_url(invitation),
-        "reminder": reminder,
     }
+
+
+def example_values(program_name: str, now) -> dict[str, str]:
+    """Placeholders filled with made-up people, for a preview or a test message."""
+    closes = timezone.localtime(now) + dt.timedelta(days=14)
+    return {
+        "name": "Alex Example",
+        "partner": "Sam Example",
+        "role": str(Role.PROTEGE.label).lower(),
+        "program": program_name,
+        "wave": _("Wave %(number)d") % {"number": 1},
+        "closes_on": date_format(closes, "j F Y"),
+        "link": _site(reverse("assessments:magic_link", args=["example-link-for-a-test"])),
+    }
+
+
+def filled_message(
+    chosen: Wording, values: dict[str, str], to: str, subject_prefix: str = ""
+) -> EmailMultiAlternatives:
+    """An email whose text part is the filled body and whose HTML part is drawn from
+    the same body by ``emails/message.html``, which escapes every word and value."""
     message = EmailMultiAlternatives(
-        subject=participant_subject(program=context["program"], reminder=reminder),
-        body=render_to_string("emails/invitation.txt", context),
-        to=[person.email],
+        subject=subject_prefix + wording.one_line(wording.fill(chosen.subject, values)),
+        body=wording.fill(chosen.body, values),
+        to=[to],
     )
-    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    html = render_to_string(
+        "emails/message.html", {"paragraphs": wording.paragraphs(chosen.body, values)}
+    )
+    message.attach_alternative(html, "text/html")
     return message
+
+
+def _participant_message(delivery: Delivery, templates: Templates | None) -> EmailMessage:
+    invitation = delivery.invitation
+    program = invitation.dyad.cohort.program_id
+    chosen = program_wording(program, delivery.kind, templates)
+    return filled_message(chosen, participant_values(invitation), invitation.participant.email)
+
+
+def _test_message(delivery: Delivery, templates: Templates | None, now) -> EmailMessage:
+    kind = delivery.topic.rsplit("/", 1)[-1]
+    chosen = program_wording(delivery.program_id, kind, templates)
+    values = example_values(delivery.program.name, now)
+    return filled_message(chosen, values, delivery.recipient.email, _("[Test] "))
 
 
 def _cohort_link(cohort, name: str, *extra: str) -> str:
@@ -109,13 +170,25 @@ def _digest_message(delivery: Delivery, rows: list[dict[str, Any]]) -> EmailMess
     return EmailMessage(subject=subject, body=body, to=[user.email])
 
 
-def delivery_message(delivery: Delivery, *, now) -> EmailMessage:
-    """The email for ``delivery`` (its related rows loaded with ``RELATED``)."""
+def delivery_message(
+    delivery: Delivery, *, now, templates: Templates | None = None
+) -> EmailMessage:
+    """The email for ``delivery`` (its related rows loaded with ``RELATED``; the
+    programs' wordings with ``selectors.message_templates``, else read here).
+
+    ``metadata`` names the row, so an API provider's tracking webhook can say which
+    message bounced (``delivery.bounces``); the SMTP backend ignores it.
+    """
     if delivery.kind in (Kind.INVITATION, Kind.REMINDER):
-        return _participant_message(delivery)
-    if delivery.kind == Kind.ALERT:
-        return _alert_message(delivery)
-    return _digest_message(delivery, digest_rows(program=delivery.program, now=now))
+        message = _participant_message(delivery, templates)
+    elif delivery.kind == Kind.TEST:
+        message = _test_message(delivery, templates, now)
+    elif delivery.kind == Kind.ALERT:
+        message = _alert_message(delivery)
+    else:
+        message = _digest_message(delivery, digest_rows(program=delivery.program, now=now))
+    message.metadata = {"delivery": str(delivery.pk)}
+    return message
 
 
 def recipient_address(delivery: Delivery) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Invitation, Wave
 from relationships.models import Dyad, Program
 
+from . import wording
 from .cadence import Cadence
 
 
@@ -20,10 +21,12 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     ALERT = "alert", _("Alert to coordinators")
     DIGEST = "digest", _("Weekly digest to coordinators")
+    TEST = "test", _("Test message to a coordinator")
 
 
 PARTICIPANT_KINDS = (Kind.INVITATION, Kind.REMINDER)
-COORDINATOR_KINDS = (Kind.ALERT, Kind.DIGEST)
+NOTICE_KINDS = (Kind.ALERT, Kind.DIGEST)
+COORDINATOR_KINDS = (*NOTICE_KINDS, Kind.TEST)
 
 
 class Audience(models.TextChoices):
@@ -85,7 +88,7 @@ class Delivery(models.Model):
     """One email: queued → sending → sent, or failed / cancelled (docs/delivery.md).
 
     Participant mail (invitation, reminder) is unique per (invitation, kind, sequence);
-    coordinator mail (alert, digest) per (recipient, kind, topic, sequence). Enqueueing
+    coordinator mail (alert, digest, test) per (recipient, kind, topic, sequence). Enqueueing
     a row that exists is a no-op, so double clicks and concurrent schedulers never send
     twice. ``claim`` identifies the worker's claim; a row is marked sent only by the
     claim that sent it and only after the mail server accepted the message.
@@ -257,3 +260,58 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} / {self.program}: {self.get_alerts_display()}"
+
+
+class MessageTemplate(models.Model):
+    """A program's own wording of its invitation or its reminder (``delivery.wording``).
+
+    A subject and a plain-text body with named placeholders; the email's HTML part is
+    drawn from the body. Without a row the program uses the default wording.
+    """
+
+    class Purpose(models.TextChoices):
+        INVITATION = Kind.INVITATION.value, _("Invitation")
+        REMINDER = Kind.REMINDER.value, _("Reminder")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Purpose.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "kind"], name="one_template_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program}: {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        problems = {
+            "subject": wording.subject_problems(self.subject),
+            "body": wording.body_problems(self.body),
+        }
+        problems = {field: found for field, found in problems.items() if found}
+        if problems:
+            raise ValidationError(problems)
+
+
+class WorkerHeartbeat(models.Model):
+    """A running ``manage.py delivery_worker`` process, as it last reported itself.
+
+    The worker updates its row every few seconds while it runs and removes it when it
+    stops cleanly; a killed worker's row stays and ages. ``/healthz`` reads the newest
+    row to tell whether anything is taking work from the queue (docs/deployment.md).
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    engine = models.CharField(max_length=40)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

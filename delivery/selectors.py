@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from assessments.measurement import change, rules
 from assessments.models import AlertFollowUp, DyadWaveResult, Invitation, Response, Wave
-from relationships.models import Dyad, Program
+from relationships.models import Cohort, Dyad, Program
 
 from .cadence import Partner
-from .models import Delivery, DeliveryBatch, Kind
+from .models import Audience, Delivery, DeliveryBatch, Kind, MessageTemplate
 
 # --- for the coordinator pages ------------------------------------------------------------
 
@@ -105,16 +106,47 @@ def dyad_timeline(*, dyad: Dyad) -> list[TimelineEvent]:
     ]
 
 
-def failed_deliveries(*, program: Program, wave: Wave | None = None) -> QuerySet[Delivery]:
-    """Messages of the program that failed for good, newest first, ready to retry."""
+def failed_deliveries(
+    *, program: Program, cohort: Cohort | None = None, wave: Wave | None = None
+) -> QuerySet[Delivery]:
+    """Messages of the program that failed for good, newest first, ready to retry;
+    with ``cohort`` (or ``wave``), only participant mail of that cohort (or wave)."""
     found = Delivery.objects.failed().filter(
         Q(invitation__dyad__cohort__program=program) | Q(program=program)
     )
+    if cohort is not None:
+        found = found.filter(invitation__dyad__cohort=cohort)
     if wave is not None:
         found = found.filter(Q(invitation__wave=wave) | Q(wave=wave))
-    return found.select_related("invitation__participant", "invitation__wave").order_by(
-        "-updated_at"
+    return found.select_related(
+        "invitation__participant",
+        "invitation__wave",
+        "invitation__dyad__cohort",
+        "recipient",
+    ).order_by("-updated_at", "-pk")
+
+
+def program_delivery(*, program: Program, delivery_id: int) -> Delivery | None:
+    """The program's message ``delivery_id`` (participant or coordinator mail), else None."""
+    found = Delivery.objects.filter(
+        Q(invitation__dyad__cohort__program=program) | Q(program=program), pk=delivery_id
     )
+    return found.select_related("invitation__dyad", "invitation__wave").first()
+
+
+def program_batch(*, cohort: Cohort, batch_id: int) -> DeliveryBatch | None:
+    """The send batch ``batch_id`` of one of the cohort's waves, else None."""
+    found = DeliveryBatch.objects.filter(pk=batch_id, wave__cohort=cohort)
+    return found.select_related("wave", "requested_by").first()
+
+
+def message_templates(*, program_ids: set[int]) -> dict[tuple[int, str], MessageTemplate]:
+    """The programs' own wordings by ``(program id, kind)`` (one query, none for no
+    program)."""
+    if not program_ids:
+        return {}
+    rows = MessageTemplate.objects.filter(program_id__in=program_ids)
+    return {(row.program_id, row.kind): row for row in rows}
 
 
 # --- for the scheduler and the send batches -------------------------------------------------
@@ -188,6 +220,50 @@ def log_states(*, wave: Wave) -> dict[int, LogState]:
         )
         for pk, invited, sent_at, reminders, last, last_reminder, pending in rows
     }
+
+
+def audience_message(
+    *, audience: str, state: LogState | None, revoked: bool, now: dt.datetime, gap: dt.timedelta
+) -> tuple[str, int] | None:
+    """The message (kind, sequence) a send batch for ``audience`` queues for one partner
+    who has not submitted, or None (rules: ``services.deliveries_enqueue``)."""
+    if revoked:
+        return None
+    invited = state is not None and state.invited_at is not None
+    if audience == Audience.NOT_INVITED or (audience == Audience.NOT_SUBMITTED and not invited):
+        return None if invited else (Kind.INVITATION, 0)
+    recent = state and state.last_reminder_at and now - state.last_reminder_at < gap
+    if state and (state.pending or recent):
+        return None  # a double click, or a message still on its way
+    return Kind.REMINDER, (state.reminders if state else 0) + 1
+
+
+def audience_counts(*, wave: Wave, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many messages a send button would queue now, per audience (``not_invited``,
+    ``not_submitted``), by the rules the worker plans with (four queries)."""
+    now = now or timezone.now()
+    gap = dt.timedelta(hours=settings.DELIVERY_REMINDER_GAP_HOURS)
+    done = submitted_partners(wave=wave)
+    invitations = {
+        (dyad, person): (pk, revoked is not None)
+        for pk, dyad, person, revoked in Invitation.objects.filter(wave=wave).values_list(
+            "pk", "dyad_id", "participant_id", "revoked_at"
+        )
+    }
+    states = log_states(wave=wave)
+    counts = dict.fromkeys((Audience.NOT_INVITED, Audience.NOT_SUBMITTED), 0)
+    for partner in wave_partners(wave=wave):
+        key = (partner.dyad_id, partner.participant_id)
+        if key in done:
+            continue
+        pk, revoked = invitations.get(key, (None, False))
+        for audience in counts:
+            state = states.get(pk)
+            found = audience_message(
+                audience=audience, state=state, revoked=revoked, now=now, gap=gap
+            )
+            counts[audience] += found is not None
+    return {str(audience): n for audience, n in counts.items()}
 
 
 def cadence_partners(

@@ -21,11 +21,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.models import Invitation, Wave, WaveClosed
+from relationships.models import Program
 
 from . import notices, queue
 from .cadence import Due, due_messages, within_sending_hours
-from .models import Audience, Delivery, DeliveryBatch, DeliverySchedule, Kind
+from .models import (
+    Audience,
+    Delivery,
+    DeliveryBatch,
+    DeliverySchedule,
+    Kind,
+    MessageTemplate,
+    NotificationPreference,
+)
 from .selectors import (
+    audience_message,
     cadence_partners,
     log_states,
     submitted_partners,
@@ -92,22 +102,15 @@ def _audience_rows(batch: DeliveryBatch, now: dt.datetime) -> list[Delivery]:
     rows = []
     for key in keys:
         invitation = invitations[key]
-        state = states.get(invitation.pk)
-        if invitation.revoked_at is not None:
-            continue
-        invited = state is not None and state.invited_at is not None
-        if batch.audience == Audience.NOT_INVITED or (
-            batch.audience == Audience.NOT_SUBMITTED and not invited
-        ):
-            if not invited:
-                rows.append(_row(batch, invitation, Kind.INVITATION, 0, now))
-            continue
-        recent = state and state.last_reminder_at and now - state.last_reminder_at < gap
-        if state and (state.pending or recent):
-            continue  # a double click, or a reminder still on its way
-        rows.append(
-            _row(batch, invitation, Kind.REMINDER, (state.reminders if state else 0) + 1, now)
+        message = audience_message(
+            audience=batch.audience,
+            state=states.get(invitation.pk),
+            revoked=invitation.revoked_at is not None,
+            now=now,
+            gap=gap,
         )
+        if message is not None:
+            rows.append(_row(batch, invitation, *message, now))
     return rows
 
 
@@ -208,6 +211,92 @@ def delivery_retry(*, delivery: Delivery, now: dt.datetime | None = None) -> Del
     queue.send_soon(1)
     delivery.refresh_from_db()
     return delivery
+
+
+# --- what coordinators set: wording, schedule, notices -------------------------------------
+
+
+def message_template_save(
+    *, program: Program, kind: str, subject: str, body: str, user=None
+) -> MessageTemplate:
+    """Store the program's wording of its invitation or reminder (one per kind).
+
+    Raises ``ValidationError`` on an unknown placeholder, a body without ``{link}`` or a
+    subject of more than one line (``delivery.wording``).
+    """
+    template = MessageTemplate.objects.filter(program=program, kind=kind).first()
+    template = template or MessageTemplate(program=program, kind=kind)
+    template.subject, template.body, template.updated_by = subject.strip(), body.strip(), user
+    template.full_clean(exclude=["program", "updated_by"])
+    template.save()
+    return template
+
+
+def message_template_reset(*, program: Program, kind: str) -> bool:
+    """Go back to the default wording; returns whether the program had its own."""
+    deleted, _by_model = MessageTemplate.objects.filter(program=program, kind=kind).delete()
+    return bool(deleted)
+
+
+def test_message_enqueue(
+    *, program: Program, kind: str, recipient, now: dt.datetime | None = None
+) -> bool:
+    """Queue the program's saved wording of ``kind``, filled with example values, to
+    ``recipient`` (a coordinator trying it). At most one a minute per wording and
+    person, so a double click sends one; returns whether this call queued it."""
+    now = now or timezone.now()
+    key = {
+        "recipient": recipient,
+        "kind": Kind.TEST,
+        "topic": f"wording/{program.pk}/{kind}",
+        "sequence": int(now.timestamp()) // 60,
+    }
+    if Delivery.objects.filter(**key).exists():
+        return False
+    Delivery.objects.enqueue([Delivery(**key, program=program, created_at=now,
+                                       next_attempt_at=now)])  # fmt: skip
+    queue.send_soon(1)
+    return True
+
+
+SCHEDULE_FIELDS = (
+    "invite_on_open",
+    "reminder_days_after",
+    "reminder_days_before_close",
+    "max_reminders",
+    "send_from_hour",
+    "send_until_hour",
+    "time_zone",
+)
+
+
+@transaction.atomic
+def program_schedule_save(*, program: Program, enabled: bool, **fields) -> DeliverySchedule | None:
+    """Set the program's own schedule (``fields``: ``SCHEDULE_FIELDS``), or remove it
+    when not ``enabled``: the program then sends only when a coordinator asks.
+    Returns the schedule (None when removed). Raises ``ValidationError`` through
+    ``DeliverySchedule.clean``; wave schedules are left as they are."""
+    found = DeliverySchedule.objects.filter(program=program, wave__isnull=True).first()
+    if not enabled:
+        if found is not None:
+            found.delete()
+        return None
+    schedule = found or DeliverySchedule(program=program)
+    for name in SCHEDULE_FIELDS:
+        setattr(schedule, name, fields[name])
+    schedule.full_clean(exclude=["program", "wave"])
+    schedule.save()
+    return schedule
+
+
+def notification_preference_save(*, user, program: Program, alerts: str) -> NotificationPreference:
+    """Set how ``user`` hears about the program's alerts. Raises ``ValidationError``."""
+    if alerts not in NotificationPreference.Alerts.values:
+        raise ValidationError(_("Choose how to hear about alerts."))
+    found, _created = NotificationPreference.objects.update_or_create(
+        user=user, program=program, defaults={"alerts": alerts}
+    )
+    return found
 
 
 # --- the schedule --------------------------------------------------------------------------

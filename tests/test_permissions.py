@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessments.models import Wave
+from delivery.models import DeliveryBatch
 from relationships.models import User
 
 PERSONAS = (
@@ -93,6 +94,16 @@ EXPECTED = {
     "coordinate:dyad": COORDINATE,
     "coordinate:dyad_remind": POST_ONLY,
     "coordinate:dyad_end": POST_ONLY,
+    "coordinate:wave_send_confirm": MANAGE,
+    "coordinate:send_progress": MANAGE,
+    "coordinate:send_progress_json": MANAGE,
+    "coordinate:message_templates": MANAGE,
+    "coordinate:message_template": MANAGE,
+    "coordinate:message_template_test": POST_ONLY,
+    "coordinate:delivery_schedule": MANAGE,
+    "coordinate:notification_preference": MANAGE,
+    "coordinate:failed_deliveries": MANAGE,
+    "coordinate:delivery_retry": POST_ONLY,
     "exports:index": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
 }
 
@@ -131,6 +142,12 @@ def staff_user() -> User:
     return user
 
 
+def send_batch(wave: Wave) -> DeliveryBatch:
+    """A send of the demo cohort's first wave, for its progress pages."""
+    found, _ = DeliveryBatch.objects.get_or_create(wave=wave, audience="not_invited")
+    return found
+
+
 def url_for(name: str, world) -> str:
     dyad = world["dyad"]
     wave = Wave.objects.get(cohort=dyad.cohort, number=1)
@@ -153,6 +170,16 @@ def url_for(name: str, world) -> str:
         "coordinate:dyad": {**where, "code": dyad.research_code},
         "coordinate:dyad_remind": {**where, "code": dyad.research_code},
         "coordinate:dyad_end": {**where, "code": dyad.research_code},
+        "coordinate:wave_send_confirm": {**where, "number": 2},
+        "coordinate:send_progress": {**where, "batch": send_batch(wave).pk},
+        "coordinate:send_progress_json": {**where, "batch": send_batch(wave).pk},
+        "coordinate:message_templates": {"program": "demo"},
+        "coordinate:delivery_schedule": {"program": "demo"},
+        "coordinate:notification_preference": {"program": "demo"},
+        "coordinate:failed_deliveries": {"program": "demo"},
+        "coordinate:message_template": {"program": "demo", "kind": "invitation"},
+        "coordinate:message_template_test": {"program": "demo", "kind": "invitation"},
+        "coordinate:delivery_retry": {"program": "demo", "delivery": 1},
     }.get(name)
     if kwargs is None and name.startswith("coordinate:") and name != "coordinate:programs":
         kwargs = where

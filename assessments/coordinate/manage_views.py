@@ -1,5 +1,6 @@
 """Coordinator writes and management pages (DESIGN §1, §7): alert follow-ups, reminders,
-ending a dyad, and managing cohorts, waves and dyads (one by one or from CSV).
+a wave's confirmed send, ending a dyad, and managing cohorts, waves and dyads (one by
+one or from CSV). The email pages are in ``delivery_views``.
 
 Each view checks access, makes one call and returns. Anonymous users go to the login
 page; a signed-in user who coordinates no program gets 403; a coordinator of another
@@ -19,10 +20,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from delivery.models import Audience
 from relationships import services as relationship_services
 from relationships.models import Cohort
 
-from . import services
+from . import delivery_services, services
 from .forms import (
     AlertFollowUpForm,
     CohortForm,
@@ -116,18 +118,17 @@ def dyad_end(request: HttpRequest, program: str, cohort: str, code: str) -> Http
 def wave_send(
     request: HttpRequest, program: str, cohort: str, number: int, what: str
 ) -> HttpResponse:
+    """The confirmed send of ``coordinate/delivery/send_confirm.html``: stores the
+    request and answers at once with the send's progress page; the worker sends."""
     found = managed_cohort(request, program, cohort)
     wave = wave_or_404(found, number)
+    audience = Audience.NOT_INVITED if what == "invitations" else Audience.NOT_SUBMITTED
     try:
-        if what == "invitations":
-            services.wave_invite(wave=wave, actor=request.user)
-            messages.success(request, _("Invitations to %s are on their way.") % wave)
-        else:
-            services.wave_remind(wave=wave, actor=request.user)
-            messages.success(request, _("Reminders for %s are on their way.") % wave)
+        batch = delivery_services.wave_send(wave=wave, audience=audience, actor=request.user)
     except ValidationError as error:
         _errors(request, error)
-    return redirect(_cohort_url(found, "manage"))
+        return redirect(_cohort_url(found, "wave_send_confirm", number))
+    return redirect(_cohort_url(found, "send_progress", batch.pk))
 
 
 # --- management pages ----------------------------------------------------------------------

@@ -2,17 +2,30 @@
 
 from django.urls import path
 
+from . import delivery_views as email
 from . import manage_views as manage
 from . import views
 
 app_name = "coordinate"
 
 COHORT = "<slug:program>/<slug:cohort>/"
+EMAIL = "<slug:program>/email/"
 
 urlpatterns = [
     path("", views.programs, name="programs"),
     path("<slug:program>/", views.program, name="program"),
     path("<slug:program>/cohorts/new/", manage.cohort_create, name="cohort_create"),
+    path(EMAIL + "messages/", email.message_templates, name="message_templates"),
+    path(EMAIL + "messages/<str:kind>/", email.message_template, name="message_template"),
+    path(
+        EMAIL + "messages/<str:kind>/test/",
+        email.message_template_test,
+        name="message_template_test",
+    ),
+    path(EMAIL + "schedule/", email.delivery_schedule, name="delivery_schedule"),
+    path(EMAIL + "notices/", email.notification_preference, name="notification_preference"),
+    path(EMAIL + "failed/", email.failed_deliveries, name="failed_deliveries"),
+    path(EMAIL + "failed/<int:delivery>/retry/", email.delivery_retry, name="delivery_retry"),
     path(COHORT, views.cohort, name="cohort"),
     path(COHORT + "alerts/", views.alerts, name="alerts"),
     path(COHORT + "alerts/follow-up/", manage.alert_follow_up, name="alert_follow_up"),
@@ -31,6 +44,17 @@ urlpatterns = [
         manage.wave_send,
         {"what": "reminders"},
         name="wave_remind",
+    ),
+    path(
+        COHORT + "manage/waves/<int:number>/send/",
+        email.wave_send_confirm,
+        name="wave_send_confirm",
+    ),
+    path(COHORT + "manage/sends/<int:batch>/", email.send_progress, name="send_progress"),
+    path(
+        COHORT + "manage/sends/<int:batch>/progress.json",
+        email.send_progress_json,
+        name="send_progress_json",
     ),
     path(COHORT + "manage/dyads/new/", manage.dyad_create, name="dyad_create"),
     path(COHORT + "manage/dyads/import/", manage.dyad_import, name="dyad_import"),
