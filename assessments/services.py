@@ -13,7 +13,7 @@ from . import selectors
 from .instruments import InvalidDefinition, Problem, validate_definition
 from .measurement import pipeline
 from .models import Battery, Instrument, Item, Subscale
-from .results import result_records, results_upsert
+from .results import aggregates, result_records, results_upsert
 
 
 @transaction.atomic
@@ -91,6 +91,9 @@ def _create_batteries(instrument: Instrument, batteries: list[dict[str, Any]]) -
     Item.objects.bulk_create(items)
 
 
+RECOMPUTE_CHUNK = 1000  # dyads scored at once by a cohort-wide recompute
+
+
 def results_recompute(
     *,
     cohort: Cohort,
@@ -100,23 +103,63 @@ def results_recompute(
 ) -> int:
     """Recompute and store the DyadWaveResult rows of a cohort (or of some of its dyads).
 
-    Reads answers in one query, scores them through ``measurement.pipeline`` with the
-    program's constants and writes every result of wave ``from_wave`` onwards in one
-    statement. Answers are never touched. Returns the number of results written.
-    ``progress(stage, n)`` reports work done.
+    Scores the answers through ``measurement.pipeline`` with the program's constants
+    and writes every result of wave ``from_wave`` onwards. Answers are never touched.
+    Returns the number of results written; ``progress(stage, n)`` reports work done.
+
+    Some dyads (a submit, an erasure): their results are written with the cohort's
+    aggregates kept in step (``aggregates.rescored``). The whole cohort: it is scored
+    ``RECOMPUTE_CHUNK`` dyads at a time, so memory stays flat however big the cohort,
+    and the aggregates are rebuilt at the end.
     """
     report = progress or (lambda stage, n: None)
+    if dyad_ids is not None:
+        with aggregates.rescored(cohort=cohort, dyad_ids=dyad_ids):
+            return _recompute(cohort, dyad_ids, from_wave, report)
+    every = list(cohort.dyads.order_by("pk").values_list("pk", flat=True))
+    written = sum(
+        _recompute(cohort, every[start : start + RECOMPUTE_CHUNK], from_wave, report)
+        for start in range(0, len(every), RECOMPUTE_CHUNK)
+    )
+    aggregates.rebuild(cohort=cohort)
+    return written
+
+
+def _recompute(
+    cohort: Cohort, dyad_ids: list[int], from_wave: int, report: Callable[[str, int], None]
+) -> int:
+    """Score ``dyad_ids`` from their answers and store their results from ``from_wave``.
+
+    One dyad (a submit) is scored without frames (``pipeline.score_dyad``, the same
+    rows); more go through ``pipeline.score``.
+    """
     constants = cohort.program.constants
+    found = _one_dyad(cohort, dyad_ids[0], constants) if len(dyad_ids) == 1 else None
+    if found is None:
+        found = _frames(cohort, dyad_ids, constants, report)
+    rows, wave_ids = found
+    rows = [row for row in rows if row["wave"] >= from_wave]
+    records = result_records(rows, wave_ids=wave_ids, constants=constants.as_dict())
+    results_upsert(records)
+    report("results", len(records))
+    return len(records)
+
+
+def _one_dyad(cohort: Cohort, dyad_id: int, constants) -> tuple[list, dict] | None:
+    responses, catalogues, waves = selectors.dyad_scoring_facts(cohort=cohort, dyad_id=dyad_id)
+    rows = pipeline.score_dyad(
+        dyad=dyad_id, responses=responses, items=catalogues, waves=list(waves), constants=constants
+    )
+    return None if rows is None else (rows, waves)
+
+
+def _frames(cohort: Cohort, dyad_ids: list[int], constants, report) -> tuple[list, dict]:
     pairs = selectors.expected_pairs(cohort=cohort, dyad_ids=dyad_ids)
     if pairs.empty:
-        return 0
+        return [], {}
     frames = selectors.scoring_frames(
         cohort=cohort, dyad_ids=dyad_ids, progress=lambda n: report("answers", n)
     )
     results = pipeline.score(*frames, pairs=pairs[["dyad", "wave"]], constants=constants).dyads
-    results = results[results.index.get_level_values("wave") >= from_wave]
     wave_ids = dict(zip(pairs["wave"], pairs["wave_id"], strict=False))
-    records = result_records(results, wave_ids=wave_ids, constants=constants.as_dict())
-    results_upsert(records)
-    report("results", len(records))
-    return len(records)
+    return results.reset_index().to_dict("records"), wave_ids

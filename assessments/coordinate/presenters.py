@@ -140,25 +140,31 @@ def transition_chart(links: pd.DataFrame, waves: pd.DataFrame, words: dict[str, 
 
 
 def agreement_chart(
-    points: pd.DataFrame, wave: Any, agreement: pd.DataFrame, words: dict[str, str]
+    points: pd.DataFrame,
+    wave: Any,
+    by_state: pd.DataFrame,
+    rel: tuple[int, float | None],
+    words: dict[str, str],
 ) -> Chart:
-    """The partners' REL scatter of one wave; ``agreement`` is ``partner_agreement``
-    output whose REL row, unless suppressed, puts Pearson r in the caption."""
-    both = points.dropna(subset=["rel_mentor", "rel_protege"])
-    groups = ((words[s], both[both["state"] == s]) for s in charts.STATES)
+    """The partners' REL scatter of one wave from ``points`` (bins of dyads; see
+    ``charts.agreement_figure``). ``by_state`` has ``state, n, rel_mentor, rel_protege``
+    (means) for the data table; ``rel`` is ``(pairs, Pearson r)``, r None when
+    suppressed, else put in the caption."""
+    means = by_state.set_index("state")
     rows = [
-        [name, len(g), number(g["rel_mentor"].mean()), number(g["rel_protege"].mean())]
-        for name, g in groups
-        if len(g)
-    ]
+        [words[s], int(means.at[s, "n"]), number(means.at[s, "rel_mentor"]),
+         number(means.at[s, "rel_protege"])]
+        for s in charts.STATES
+        if s in means.index
+    ]  # fmt: skip
     caption = _(
-        "Each dot is a dyad at %(wave)s: the mentor's REL across, the protégé's REL up. "
-        "Dots on the dashed line are dyads whose partners see the relationship alike."
+        "Each dot is a group of dyads at %(wave)s, larger for more dyads: the mentor's "
+        "REL across, the protégé's REL up, to the nearest quarter point. Dots on the "
+        "dashed line are dyads whose partners see the relationship alike."
     ) % {"wave": wave or _("the current wave")}
-    rel = agreement[(agreement["battery"] == "REL") & agreement["r"].notna()]
-    if len(rel):
-        shown = {"r": rel["r"].iloc[0], "n": int(rel["n"].iloc[0])}
-        caption += " " + _("Pearson r = %(r).2f over %(n)d dyads.") % shown
+    pairs, r = rel
+    if r is not None:
+        caption += " " + _("Pearson r = %(r).2f over %(n)d dyads.") % {"r": r, "n": pairs}
     headers = [_("State"), _("Dyads"), _("Mean mentor REL"), _("Mean protégé REL")]
     return Chart(
         id="chart-agreement",
@@ -263,20 +269,28 @@ def dyad_table_rows(rows: list[dict[str, Any]], reasons: dict[int, list[str]]) -
     ]
 
 
-def alert_rows(alerts: pd.DataFrame, labels: dict[int, str]) -> list[dict[str, Any]]:
-    """Alerts (with the dyads' names and ``raised``) as template rows, in their order;
-    ``labels`` names each wave number."""
+def alert_rows(alerts: pd.DataFrame | list[dict], labels: dict[int, str]) -> list[dict[str, Any]]:
+    """Alerts (with the dyads' names and ``raised``; a frame or dicts) as template rows,
+    in their order; ``labels`` names each wave number."""
+    rows = alerts.to_dict("records") if isinstance(alerts, pd.DataFrame) else alerts
     return [
         {
             **row,
             "wave_label": labels.get(row["wave"], row["wave"]),
             "reason_label": REASON_LABELS[row["reason"]],
             "text": _(rules.ALERT_TEXT[row["reason"]]),
-            "raised": None if pd.isna(row["raised"]) else row["raised"].to_pydatetime(),
-            "at": None if pd.isna(row["at"]) else row["at"],
+            "raised": _moment(row["raised"]),
+            "at": _moment(row["at"]),
         }
-        for row in alerts.to_dict("records")
+        for row in rows
     ]
+
+
+def _moment(value: Any) -> Any:
+    """A datetime, or None for a missing one (pandas' NaT included)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
 def psychometric_rows(stats: pd.DataFrame, titles: dict[str, str]) -> list[dict[str, Any]]:

@@ -4,8 +4,9 @@ dyads.
 Keyword-only, atomic, validating before saving. Every write made here is recorded in the
 audit trail with who (``actor``), what, when and the program (DESIGN §7); the cohort and
 dyad writes of ``relationships.services`` are reached through the wrappers below so
-that the coordinator pages record them too. Invitations and reminders go through the
-shared ``assessments.invitations``; these wrappers only pick whom to send to.
+that the coordinator pages record them too. A reminder to one partner goes through
+the shared ``assessments.invitations``; a whole wave's send buttons, retries and email
+settings are in ``delivery_services``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from assessments import invitations
 from assessments.models import AlertFollowUp, Instrument, Response, Role, Wave
+from assessments.results import aggregates
 from audit.models import AuditEvent
 from audit.services import audit_record
 from relationships import services as relationship_services
@@ -51,6 +53,7 @@ def alert_follow_up(*, dyad: Dyad, wave: Wave, reason: str, note: str, user: Use
             )
     except IntegrityError:  # a colleague followed it up at the same moment
         raise ValidationError(_("This alert has already been followed up.")) from None
+    aggregates.follow_up_recorded(follow_up=follow_up)
     _recorded(
         AuditEvent.Action.FOLLOW_UP,
         actor=user,
@@ -154,36 +157,6 @@ def _wave_fields(wave: Wave) -> dict[str, str]:
         "closes_at": wave.closes_at.isoformat(),
         "instrument": wave.instrument.label,
     }
-
-
-def wave_invite(*, wave: Wave, actor: User) -> int:
-    """Ask for the wave's invitations (the delivery worker plans and sends them);
-    returns how many are queued so far."""
-    batch = invitations.wave_send_request(wave=wave, audience="not_invited", requested_by=actor)
-    sent = batch.total
-    _recorded(
-        AuditEvent.Action.INVITATIONS_SENT,
-        actor=actor,
-        cohort=wave.cohort,
-        target=_wave_target(wave),
-        detail={"sent": sent, "batch": batch.pk},
-    )
-    return sent
-
-
-def wave_remind(*, wave: Wave, actor: User) -> int:
-    """Ask for a reminder (or the invitation) to everyone who has not submitted the
-    wave; returns how many are queued so far."""
-    batch = invitations.wave_send_request(wave=wave, audience="not_submitted", requested_by=actor)
-    sent = batch.total
-    _recorded(
-        AuditEvent.Action.REMINDERS_SENT,
-        actor=actor,
-        cohort=wave.cohort,
-        target=_wave_target(wave),
-        detail={"sent": sent, "batch": batch.pk},
-    )
-    return sent
 
 
 def dyad_remind(*, dyad: Dyad, wave: Wave, role: str, actor: User) -> int:

@@ -1,5 +1,6 @@
 """Instruments, survey waves, responses, answers and the stored continuum results."""
 
+from .aggregates import CohortCount, CohortSummary, OpenAlert
 from .instruments import (
     Battery,
     Instrument,
@@ -24,6 +25,8 @@ __all__ = [
     "AlertFollowUp",
     "Answer",
     "Battery",
+    "CohortCount",
+    "CohortSummary",
     "DyadWaveResult",
     "ExportLog",
     "Instrument",
@@ -31,6 +34,7 @@ __all__ = [
     "InstrumentPart",
     "Invitation",
     "Item",
+    "OpenAlert",
     "Response",
     "ResponseQuerySet",
     "Role",

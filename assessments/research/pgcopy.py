@@ -1,8 +1,13 @@
-"""The long file through PostgreSQL ``COPY (SELECT …) TO STDOUT`` (DESIGN §8, §10).
+"""The research files through PostgreSQL ``COPY (SELECT …) TO STDOUT`` (DESIGN §8, §10).
 
-The portable path (``selectors.long_records`` + ``files.long_rows`` + ``files.csv_chunks``)
-reaches about a quarter of COPY's throughput; this one reaches most of it, writing the
-same bytes (tests/research/test_pgcopy.py compares them).
+The portable paths (``selectors`` + ``files`` + ``files.csv_chunks``) reach a quarter of
+COPY's throughput or less; these reach most of it, writing the same bytes
+(tests/research/test_pgcopy.py compares every file). PostgreSQL formats, quotes and
+neutralises the cells: numbers with ``to_char``, which rounds exactly as Python's
+``f"{x:.4f}"`` does (both print the double's exact value rounded half to even), text
+through ``_neutralised``, the twin of ``cells.neutralise``. The scored files read the
+stored results, which ``services.results_refresh`` has brought up to the constants the
+portable path scores with, so their numbers are the same doubles.
 """
 
 from __future__ import annotations
@@ -10,30 +15,69 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.db import connection
 
 from relationships.models import Cohort
 
 from .. import cells
+from ..measurement.rules import BATTERIES, SCORE_COLUMNS
+from ..models import DyadWaveResult
+from .files import SIDES
 
 
 def long_copy(*, cohort: Cohort) -> Iterator[str]:
-    """The long file's data rows from PostgreSQL ``COPY (SELECT …) TO STDOUT`` (CSV, CRLF).
+    """The long file's data rows (CSV, CRLF), as ``selectors.long_records`` +
+    ``files.long_rows`` + ``files.csv_chunks`` write them."""
+    head = _head(cohort)
+    return copy_csv(LONG_COPY_SQL, [cohort.pk, cohort.pk, *head])
 
-    Byte for byte what ``selectors.long_records`` + ``files.long_rows`` + ``files.csv_chunks``
-    write, at close to the speed of COPY itself: PostgreSQL formats, quotes and
-    neutralises the cells. psycopg2 can only copy into a file object, so the copy runs
-    in a worker thread that hands blocks of about ``COPY_BLOCK`` characters over a
-    short queue; memory stays flat and a reader that stops early cancels the copy.
-    Codes never hold line breaks (imports and instruments refuse them), so every
-    newline PostgreSQL writes ends a row.
+
+def dyad_copy(*, cohort: Cohort) -> Iterator[str]:
+    """The dyad file's data rows, as ``selectors.dyad_records`` + ``files.dyad_rows`` write
+    them: stored results with a submission, by wave and dyad code."""
+    return copy_csv(DYAD_COPY_SQL, [cohort.pk, *_head(cohort), cohort.pk])
+
+
+def pairwise_copy(*, cohort: Cohort, rule_version: str) -> Iterator[str]:
+    """The pairwise file's data rows: each submitted response with its own (A) and its
+    partner's (P) stored battery scores, as ``files.pairwise_rows`` writes them."""
+    params = [cohort.pk, *_head(cohort), cells.neutralise(rule_version)]
+    return copy_csv(PAIRWISE_COPY_SQL, params)
+
+
+def respondent_copy(
+    *, cohort: Cohort, positions: Sequence[tuple[int, int]], item_codes: int,
+    subscales: Sequence[str], rule_version: str,
+) -> Iterator[str]:  # fmt: skip
+    """The respondent file's data rows, as ``files.respondent_rows`` writes them.
+
+    ``positions`` maps each item id (of every instrument version answered) to its column,
+    1 … ``item_codes``; ``subscales`` are the subscale columns, read from the stored
+    results of the respondent's side.
     """
-    head = [cells.neutralise(cohort.program.slug), cells.neutralise(cohort.slug)]
+    sql = respondent_sql(len(positions), item_codes, subscales)
+    pairs = [value for pair in positions for value in pair]
+    params = [cohort.pk, *pairs, *_head(cohort), cells.neutralise(rule_version), *subscales]
+    return copy_csv(sql, params)
+
+
+def _head(cohort: Cohort) -> list[str]:
+    return [cells.neutralise(cohort.program.slug), cells.neutralise(cohort.slug)]
+
+
+def copy_csv(query: str, params: Sequence) -> Iterator[str]:
+    """Rows of ``COPY (query) TO STDOUT WITH (FORMAT csv)`` in blocks, CRLF line ends.
+
+    psycopg2 can only copy into a file object, so the copy runs in a worker thread that
+    hands blocks of about ``COPY_BLOCK`` characters over a short queue; memory stays
+    flat and a reader that stops early cancels the copy. Codes never hold line breaks
+    (imports and instruments refuse them), so every newline PostgreSQL writes ends a row.
+    """
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        sql = raw.mogrify(LONG_COPY_SQL, [cohort.pk, cohort.pk, *head]).decode()
+        sql = raw.mogrify(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", list(params)).decode()
         pipe = _CopyPipe()
         worker = threading.Thread(target=pipe.fill, args=(raw, sql), daemon=True)
         worker.start()
@@ -58,7 +102,7 @@ def _neutralised(column: str) -> str:
 
 # Responses and items are formatted once each (21 k and 54 rows in a 2,000-dyad cohort),
 # then joined to the answers; ordering by the two ranks lets PostgreSQL sort narrow keys.
-LONG_COPY_SQL = f"""COPY (
+LONG_COPY_SQL = f"""
     WITH resp AS MATERIALIZED (
         SELECT r.id, w.number AS wave, {_neutralised("d.research_code")} AS dyad,
                {_neutralised("p.research_code")} AS respondent, r.role,
@@ -89,8 +133,136 @@ LONG_COPY_SQL = f"""COPY (
     FROM assessments_answer a
     JOIN resp ON resp.id = a.response_id
     JOIN item ON item.id = a.item_id
-    ORDER BY resp.rank, item.rank
-) TO STDOUT WITH (FORMAT csv)"""
+    ORDER BY resp.rank, item.rank"""
+
+
+def _number(column: str) -> str:
+    """SQL twin of ``files.number``: four decimals, empty when missing. ``to_char`` drops
+    the sign of a negative zero, which Python keeps."""
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL "
+        f"WHEN {column} = 0 AND {column}::text = '-0' THEN '-0.0000' "
+        f"ELSE to_char({column}, 'FM999999990.0000') END"
+    )
+
+
+def _text(column: str) -> str:
+    """A text cell that Python writes empty when blank: NULL, since COPY writes an empty
+    string as ``""``."""
+    return f"NULLIF({column}, '')"
+
+
+_TABLES = {
+    "answer": "assessments_answer", "response": "assessments_response",
+    "wave": "assessments_wave", "dyad": "relationships_dyad",
+    "participant": "relationships_participant", "result": DyadWaveResult._meta.db_table,
+}  # fmt: skip
+_FLAGS = ", ".join(
+    f"CASE WHEN r.{flag} THEN '{flag}' END" for flag in sorted(DyadWaveResult.FLAG_FIELDS)
+)
+_DYAD_SCORES = ", ".join(_number(f"r.{x.lower()}_{side}") for x in SCORE_COLUMNS for side in SIDES)
+
+DYAD_COPY_SQL = f"""
+    WITH answered AS MATERIALIZED (
+        SELECT DISTINCT s.dyad_id, s.role FROM {_TABLES["response"]} s
+        JOIN {_TABLES["wave"]} sw ON sw.id = s.wave_id
+        WHERE sw.cohort_id = %s AND s.status = 'submitted'
+    )
+    SELECT %s, %s, w.number, {_neutralised("d.research_code")},
+           CASE WHEN am.dyad_id IS NOT NULL THEN {_neutralised("pm.research_code")} END,
+           CASE WHEN ap.dyad_id IS NOT NULL THEN {_neutralised("pp.research_code")} END,
+           {_DYAD_SCORES}, {_number("r.cn_gap")}, {_text("r.congruence")},
+           {_number("r.position")}, {_neutralised("r.state")},
+           {_text(f"concat_ws(';', {_FLAGS})")}, {_number("r.change")},
+           {_text("r.transition")}, {_neutralised("r.rule_version")}
+    FROM {_TABLES["result"]} r
+    JOIN {_TABLES["wave"]} w ON w.id = r.wave_id
+    JOIN {_TABLES["dyad"]} d ON d.id = r.dyad_id
+    JOIN {_TABLES["participant"]} pm ON pm.id = d.mentor_id
+    JOIN {_TABLES["participant"]} pp ON pp.id = d.protege_id
+    LEFT JOIN answered am ON am.dyad_id = r.dyad_id AND am.role = 'mentor'
+    LEFT JOIN answered ap ON ap.dyad_id = r.dyad_id AND ap.role = 'protege'
+    WHERE w.cohort_id = %s AND (r.mentor_submitted OR r.protege_submitted)
+    ORDER BY w.number, d.research_code"""
+
+
+def _side(column: str, own: bool = True) -> str:
+    """The stored ``<column>_mentor`` or ``_protege`` of the respondent's side (``own``)
+    or of the partner's."""
+    first, second = ("mentor", "protege") if own else ("protege", "mentor")
+    return f"CASE WHEN resp.role = 'mentor' THEN r.{column}_{first} ELSE r.{column}_{second} END"
+
+
+# Submitted responses with their codes and time, formatted once each, ranked in file order.
+_RESPONSES = f"""
+    resp AS MATERIALIZED (
+        SELECT s.id, s.dyad_id, s.wave_id, w.number AS wave, s.role,
+               {_neutralised("d.research_code")} AS dyad,
+               {_neutralised("p.research_code")} AS respondent,
+               to_char(s.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at,
+               row_number() OVER (ORDER BY w.number, d.research_code, s.role) AS rank
+        FROM {_TABLES["response"]} s
+        JOIN {_TABLES["wave"]} w ON w.id = s.wave_id
+        JOIN {_TABLES["dyad"]} d ON d.id = s.dyad_id
+        JOIN {_TABLES["participant"]} p ON p.id = s.respondent_id
+        WHERE w.cohort_id = %s AND s.status = 'submitted'
+    )"""
+
+_PAIRWISE_SIDES = ", ".join(
+    f"{_side(x.lower(), own)} AS {x.lower()}_{'a' if own else 'p'}"
+    for x in BATTERIES
+    for own in (True, False)
+)
+_PAIRWISE_SCORES = ", ".join(
+    _number(f"pair.{x.lower()}_{side}") for x in BATTERIES for side in ("a", "p")
+)
+PAIRWISE_COPY_SQL = f"""
+    WITH {_RESPONSES}
+    SELECT %s, %s, resp.wave, resp.dyad, resp.respondent, resp.role, {_PAIRWISE_SCORES}, %s
+    FROM resp
+    LEFT JOIN {_TABLES["result"]} r ON r.dyad_id = resp.dyad_id AND r.wave_id = resp.wave_id
+    CROSS JOIN LATERAL (SELECT {_PAIRWISE_SIDES}) pair
+    ORDER BY resp.rank"""
+
+
+def respondent_sql(items: int, columns: int, subscales: Sequence[str]) -> str:
+    """The respondent file's query for ``items`` (item id, column) pairs, ``columns`` raw
+    answer columns and the ``subscales`` (passed as parameters, in order).
+
+    Each response's answers are gathered into one array in column order; a response
+    that does not answer every column (another instrument version, an imported file
+    with skipped items) has its array spread out to the columns by position.
+    """
+    positions = ", ".join(["(%s::bigint, %s::int)"] * items)
+    raw = ", ".join(f"raw.v[{i}]" for i in range(1, columns + 1))
+    own = [f"(r.subscales -> resp.role ->> %s)::float8 AS s{i}" for i in range(len(subscales))]
+    own += [f"{_side(x.lower())} AS {x.lower()}" for x in SCORE_COLUMNS]
+    scores = [f"own.s{i}" for i in range(len(subscales))]
+    scores += [f"own.{x.lower()}" for x in SCORE_COLUMNS]
+    return f"""
+    WITH {_RESPONSES}, position(item_id, col) AS (VALUES {positions}),
+    gathered AS (
+        SELECT a.response_id, array_agg(a.value ORDER BY position.col) AS v,
+               array_agg(position.col ORDER BY position.col) AS cols
+        FROM {_TABLES["answer"]} a
+        JOIN resp ON resp.id = a.response_id
+        JOIN position ON position.item_id = a.item_id
+        GROUP BY a.response_id
+    ),
+    raw AS (
+        SELECT response_id, CASE WHEN cardinality(cols) = {columns} THEN v
+               ELSE ARRAY(SELECT v[array_position(cols, i)]
+                          FROM generate_series(1, {columns}) i ORDER BY i) END AS v
+        FROM gathered
+    )
+    SELECT %s, %s, resp.wave, resp.dyad, resp.respondent, resp.role, resp.at,
+           {raw}, {", ".join(_number(score) for score in scores)}, %s
+    FROM resp
+    LEFT JOIN raw ON raw.response_id = resp.id
+    LEFT JOIN {_TABLES["result"]} r ON r.dyad_id = resp.dyad_id AND r.wave_id = resp.wave_id
+    CROSS JOIN LATERAL (SELECT {", ".join(own)}) own
+    ORDER BY resp.rank"""
+
 
 COPY_BLOCK = 256 * 1024
 

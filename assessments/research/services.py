@@ -5,6 +5,8 @@ of them is written the stored results are brought up to the program's current
 constants (``results_refresh``), the dyad file reads those results, and the other two
 score the answers through ``measurement.pipeline`` with the same constants, each
 response against its own wave's instrument version. All three name the rule version.
+On PostgreSQL all three are read from those stored results by ``COPY`` (``pgcopy``),
+which gives the same bytes: the stored scores are the pipeline's doubles.
 """
 
 from __future__ import annotations
@@ -73,21 +75,47 @@ def export_stream(
     """CSV text of one file, chunk by chunk, and the counter of its data rows.
 
     A scored file first refreshes the stored results, unless ``constants`` says that the
-    caller (``export_zip``) already did. On PostgreSQL the long file (the big one) comes
-    straight from ``COPY``; the bytes are the same either way
-    (tests/research/test_pgcopy.py compares them). Raises ``ValueError`` for an unknown
-    format.
+    caller (``export_zip``) already did. On PostgreSQL every file but the codebook comes
+    straight from ``COPY``, the scored ones from the refreshed stored results; the bytes
+    are the same either way (tests/research/test_pgcopy.py compares them). Raises
+    ``ValueError`` for an unknown format.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)} or zip")
-    if format == "long" and connection.vendor == "postgresql":
-        counted = CountedLines(pgcopy.long_copy(cohort=cohort))
-        return itertools.chain(files.csv_chunks(files.LONG_COLUMNS, ()), counted), counted
     if format in SCORED and constants is None:
         constants = results_refresh(cohort=cohort)
+    if format != "codebook" and connection.vendor == "postgresql":
+        header, blocks = _copied(cohort, format, constants)
+        counted = CountedLines(blocks)
+        return itertools.chain(files.csv_chunks(header, ()), counted), counted
     header, rows = _file(cohort, format, constants)
     counted = Counted(rows)
     return files.csv_chunks(header, counted), counted
+
+
+def _copied(cohort: Cohort, format: str, constants: Constants | None):
+    """Header and ``COPY`` blocks of a file on PostgreSQL (the same bytes as ``_file``)."""
+    if format == "long":
+        return files.LONG_COLUMNS, pgcopy.long_copy(cohort=cohort)
+    if format == "dyad":
+        return files.DYAD_COLUMNS, pgcopy.dyad_copy(cohort=cohort)
+    rule_version = constants.version_label
+    if format == "pairwise":
+        return files.PAIRWISE_COLUMNS, pgcopy.pairwise_copy(
+            cohort=cohort, rule_version=rule_version
+        )
+    items, item_codes, subscales = reads.respondent_catalogue(cohort=cohort)
+    column = {code: i for i, code in enumerate(item_codes, start=1)}
+    pairs = zip(items["item_id"], items["item"], strict=True)
+    positions = [(int(pk), column[code]) for pk, code in pairs]
+    blocks = pgcopy.respondent_copy(
+        cohort=cohort,
+        positions=positions,
+        item_codes=len(item_codes),
+        subscales=subscales,
+        rule_version=rule_version,
+    )
+    return files.respondent_columns(item_codes, subscales), blocks
 
 
 def _file(cohort: Cohort, format: str, constants: Constants | None):

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from assessments.models import DyadWaveResult, Response, Wave
+from assessments.results import aggregates
 from relationships.models import Dyad, Participant
 from tests import factories
 
@@ -114,12 +115,14 @@ def fill_results(dyads, waves) -> None:
 
 
 def grow(cast, *, dyads: int, waves: int) -> SimpleNamespace:
-    """Bring the cast's cohort to ``dyads`` dyads and ``waves`` waves, with results."""
+    """Bring the cast's cohort to ``dyads`` dyads and ``waves`` waves, with results and
+    the cohort's aggregates rebuilt, as ``results_recompute`` leaves them."""
     have = cast.cohort.dyads.count()
     if dyads > have:
         add_dyads(cast.cohort, dyads - have)
     all_waves = add_waves(cast.cohort, waves)
     fill_results(list(cast.cohort.dyads.all()), all_waves)
+    aggregates.rebuild(cohort=cast.cohort)
     return SimpleNamespace(waves=all_waves, dyads=list(cast.cohort.dyads.all()))
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from assessments.research import files, services
 from assessments.research.services import export_stream
 from relationships.models import Cohort
 
@@ -16,3 +17,10 @@ def cohort() -> Cohort:
 def text_of(cohort: Cohort, format: str) -> str:
     chunks, _ = export_stream(cohort=cohort, format=format)
     return "".join(chunks)
+
+
+def portable_text_of(cohort: Cohort, format: str) -> str:
+    """A file as the portable path writes it (row by row in Python, on any database)."""
+    constants = services.results_refresh(cohort=cohort)
+    header, rows = services._file(cohort, format, constants)
+    return "".join(files.csv_chunks(header, rows))

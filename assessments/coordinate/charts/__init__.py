@@ -24,7 +24,13 @@ from .cohort import (
     state_distribution_figure,
     transitions_figure,
 )
-from .counts import response_rates, state_counts, transition_counts
+from .counts import (
+    counted_rates,
+    counted_states,
+    response_rates,
+    state_counts,
+    transition_counts,
+)
 from .dyad import band_shapes, profile_figure, trajectory_figure
 
 __all__ = [
@@ -34,6 +40,8 @@ __all__ = [
     "agreement_figure",
     "band_edges",
     "band_shapes",
+    "counted_rates",
+    "counted_states",
     "figure_data",
     "plain_text",
     "profile_figure",

@@ -113,8 +113,9 @@ def _sankey_nodes(ends: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
 def agreement_figure(points: pd.DataFrame, words: Words) -> go.Figure:
     """Mentor REL against protégé REL, one trace per state, with the identity line.
 
-    ``points`` has ``code, state, rel_mentor, rel_protege``; rows missing a score are
-    left out.
+    ``points`` has ``state, rel_mentor, rel_protege`` and either ``code`` (one dot per
+    dyad) or ``n`` (one dot per bin of ``n`` dyads, its area growing with ``n``); rows
+    missing a score are left out.
     """
     rel_axis = {"range": list(REL_AXIS), "dtick": 1, "constrain": "domain"}
     shown = figure(
@@ -144,14 +145,24 @@ def agreement_figure(points: pd.DataFrame, words: Words) -> go.Figure:
             y=rows["rel_protege"].round(2).tolist(),
             mode="markers",
             name=words[state],
-            text=rows["code"].tolist(),
-            marker={"color": STATE_COLOURS[state], "size": 7, "opacity": 0.75},
+            **_dots(rows, words, STATE_COLOURS[state]),
             hovertemplate=(
                 f"%{{text}}<br>{words['mentor']} REL %{{x:.2f}}<br>"
                 f"{words['protege']} REL %{{y:.2f}}<extra>{words[state]}</extra>"
             ),
         )
     return shown
+
+
+def _dots(rows: pd.DataFrame, words: Words, colour: str) -> dict:
+    """Markers and hover text: one dot per dyad (its code), or per bin (how many)."""
+    if "n" not in rows.columns:
+        marker = {"color": colour, "size": 7, "opacity": 0.75}
+        return {"text": rows["code"].tolist(), "marker": marker}
+    sizes = (5 + 2.5 * np.sqrt(rows["n"].to_numpy(float))).clip(max=30).round(1)
+    marker = {"color": colour, "size": sizes.tolist(), "opacity": 0.6}
+    text = [f"{words['dyads']}: {n}" for n in rows["n"]]
+    return {"text": text, "marker": marker}
 
 
 def response_rate_figure(rates: pd.DataFrame, words: Words) -> go.Figure:

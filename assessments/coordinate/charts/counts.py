@@ -15,9 +15,15 @@ def state_counts(frame: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
     ``frame`` has one row per expected dyad × wave with ``wave`` and ``state``; ``waves``
     has ``wave, label`` in display order.
     """
-    counts = frame.groupby(["wave", "state"]).size()
+    counted = frame.groupby(["wave", "state"]).size().rename("n").reset_index()
+    return counted_states(counted, waves)
+
+
+def counted_states(counted: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
+    """``state_counts`` from dyads already counted: ``counted`` has ``wave, state, n``."""
+    counts = counted.set_index(["wave", "state"])["n"]
     grid = pd.MultiIndex.from_product([waves["wave"], STATES], names=["wave", "state"])
-    counts = counts.reindex(grid, fill_value=0).rename("n").reset_index()
+    counts = counts.reindex(grid, fill_value=0).astype(int).rename("n").reset_index()
     return counts.merge(waves[["wave", "label"]], on="wave")[["wave", "label", "state", "n"]]
 
 
@@ -51,6 +57,13 @@ def response_rates(frame: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
         mentors=("mentor_submitted", "sum"),
         proteges=("protege_submitted", "sum"),
     )
+    return counted_rates(sums.reset_index(), waves)
+
+
+def counted_rates(sums: pd.DataFrame, waves: pd.DataFrame) -> pd.DataFrame:
+    """``response_rates`` from submissions already counted: ``sums`` has ``wave,
+    expected, mentors, proteges``."""
+    sums = sums.set_index("wave")[["expected", "mentors", "proteges"]]
     sums = sums.reindex(waves["wave"], fill_value=0).astype(int)
     expected = sums["expected"].replace(0, np.nan)
     rates = sums.assign(

@@ -1,23 +1,42 @@
 """Coordinator alerts (DESIGN §4.4): raised from stored results by ``change.alerts``,
-taken off the open list by a stored follow-up, and dated stably."""
+taken off the open list by a stored follow-up, and dated stably.
+
+The cohort's list reads the open alerts and counts kept by ``results.aggregates``; one
+dyad's alerts (its page, a follow-up) are derived from its stored results here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from django.core.paginator import Page, Paginator
-from django.db.models import Max
+from django.db.models import (
+    Case,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from assessments.measurement import change, rules
-from assessments.models import AlertFollowUp, DyadWaveResult, Response, Wave
+from assessments.models import AlertFollowUp, DyadWaveResult, OpenAlert, Response, Wave
+from assessments.results import tallies
 from relationships.models import Cohort, Dyad
 
 from .. import presenters
-from .frames import ALERTING, dyad_results_frame, dyads_frame, results_frame
+from . import summary
+from .frames import dyad_results_frame
 from .waves import closes_in_days, cohort_waves, opened, wave_labels
 
 PAGE_SIZE = 50
@@ -66,26 +85,6 @@ def split_alerts(alerts: pd.DataFrame, follow_ups: pd.DataFrame) -> pd.DataFrame
     merged = raised.merge(follow_ups, on=["dyad", "wave", "reason"], how="outer")
     now = merged["raised_now"].astype(object).fillna(False).astype(bool)
     return merged.assign(open=now & merged["at"].isna()).drop(columns="raised_now")
-
-
-def cohort_alerts_frame(
-    cohort: Cohort, waves: list[Wave], frame: pd.DataFrame, now: dt.datetime
-) -> pd.DataFrame:
-    """``split_alerts`` of one cohort's results frame, under the program's constants."""
-    alerts = alerts_frame(frame, waves=waves, constants=cohort.program.constants, now=now)
-    return split_alerts(alerts, follow_ups_frame(cohorts=[cohort]))
-
-
-def submitted_times(*, cohort: Cohort) -> pd.DataFrame:
-    """The later submission of each dyad × wave: ``dyad, wave, submitted_at`` (one query)."""
-    rows = (
-        Response.objects.submitted()
-        .filter(wave__cohort=cohort)
-        .values("dyad_id", "wave__number")
-        .annotate(last=Max("submitted_at"))
-        .values_list("dyad_id", "wave__number", "last")
-    )
-    return pd.DataFrame.from_records(list(rows), columns=["dyad", "wave", "submitted_at"])
 
 
 def raised_at(
@@ -146,25 +145,118 @@ def cohort_alerts(
 ) -> AlertList:
     """The cohort's alerts (DESIGN §4.4), newest first: open ones, or the followed up.
 
-    The page's rows (see ``presenters.alert_rows``): ``dyad, code, mentor, protege,
-    wave, wave_label, reason, reason_label, text, raised, open, note, by, at``.
+    Counts come from the cohort's kept counts and the page's rows from the open alerts
+    kept in the index order they are shown in (or from the follow-ups), so the cost
+    follows the page, not the cohort. The rows (see ``presenters.alert_rows``): ``dyad,
+    code, mentor, protege, wave, wave_label, reason, reason_label, text, raised, open,
+    note, by, at``.
     """
     now = timezone.now()
-    waves = opened(cohort_waves(cohorts=[cohort]), now)
-    dyads = dyads_frame(cohorts=[cohort], names=True)
-    frame = results_frame(dyads=dyads, waves=waves, fields=ALERTING)
-    alerts = cohort_alerts_frame(cohort, waves, frame, now)
-    if wave_number:
-        alerts = alerts[alerts["wave"] == wave_number]
-    if reason:
-        alerts = alerts[alerts["reason"] == reason]
-    open_count = int(alerts["open"].sum())
-    shown = alerts[alerts["open"] != followed]
+    every = cohort_waves(cohorts=[cohort])
     days = cohort.program.constants.alert_days_before_close
-    times = submitted_times(cohort=cohort)
-    shown = shown.assign(raised=raised_at(shown, times, waves=waves, days_before=days))
-    shown = newest_first(shown, dyads)
-    paged = Paginator(range(len(shown)), PAGE_SIZE).get_page(page)
-    rows = shown.iloc[paged.start_index() - 1 : paged.end_index()] if len(shown) else shown
-    paged.object_list = presenters.alert_rows(rows, wave_labels(waves))
-    return AlertList(waves, paged, open_count, len(alerts) - open_count)
+    counts = summary.cohort_counts(cohort=cohort, waves=every, kinds=summary.ALERT_KINDS)
+    chosen = [w for w in every if not wave_number or w.number == wave_number]
+    shown = [w for w in opened(chosen, now)]
+    reasons = [reason] if reason else list(rules.ALERT_REASONS)
+    closing = summary.closing_waves(shown, now, days)
+    open_count = sum(counts.open_alerts(w, closing=closing, reasons=reasons) for w in shown)
+    followed_count = sum(counts.n(w, f"followed:{r}") for w in chosen for r in reasons)
+    if followed:
+        rows = Paginator(followed_rows(waves=chosen, reasons=reasons, days=days), PAGE_SIZE)
+    else:
+        listed = OpenAlerts(cohort, shown, reasons, closing, open_count)
+        rows = Paginator(listed, PAGE_SIZE)
+    paged = rows.get_page(page)
+    found = [_followed(row) for row in paged.object_list] if followed else paged.object_list
+    paged.object_list = presenters.alert_rows(found, wave_labels(every))
+    return AlertList(opened(every, now), paged, open_count, followed_count)
+
+
+def _followed(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``followed_rows`` row with ``by`` (the coordinator's name, else email)."""
+    row = dict(row)
+    first, last, email = row.pop("first"), row.pop("last"), row.pop("email")
+    name = f"{first or ''} {last or ''}".strip()
+    moved = {"dyad": row.pop("dyad_id"), "wave": row.pop("wave_number")}
+    return {**row, **moved, "by": name or email or "", "open": False}
+
+
+NEWEST_FIRST = ("-raised_sort", "code", "-wave_number", "rank")
+
+
+class OpenAlerts:
+    """The open alerts of some waves and reasons, newest first, as a sequence a
+    ``Paginator`` slices: a slice reads at most its end's worth of rows from each of the
+    two index-ordered lists (raised by results; a partner missing while ``closing``)."""
+
+    def __init__(
+        self, cohort: Cohort, waves: list[Wave], reasons: list[str], closing: set[int], total: int
+    ) -> None:
+        self.cohort, self.waves, self.reasons = cohort, waves, reasons
+        self.closing, self.total = closing, total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, part: slice) -> list[dict[str, Any]]:
+        found = OpenAlert.objects.filter(
+            cohort=self.cohort, wave__in=self.waves, reason__in=self.reasons
+        )
+        stop = part.stop or self.total
+        lists = [found.filter(timed=False)]
+        if self.closing:
+            lists.append(found.filter(timed=True, wave_id__in=self.closing))
+        rows = [row for rows in lists for row in _open_rows(rows, stop)]
+        rows.sort(key=lambda row: row.pop("order"))
+        return rows[part]
+
+
+def _open_rows(rows, stop: int) -> list[dict[str, Any]]:
+    fields = ("dyad_id", "code", "dyad__mentor_name", "dyad__protege_name", "wave_number")
+    fields += ("reason", "raised_at", "raised_sort", "rank")
+    return [
+        {
+            "dyad": dyad, "code": code, "mentor": mentor, "protege": protege, "wave": wave,
+            "reason": reason, "raised": raised, "open": True, "note": None, "by": None,
+            "at": None, "order": (-sort.timestamp(), code, -wave, rank),
+        }
+        for dyad, code, mentor, protege, wave, reason, raised, sort, rank in (
+            rows.order_by(*NEWEST_FIRST).values_list(*fields)[:stop]
+        )
+    ]  # fmt: skip
+
+
+def followed_rows(*, waves: list[Wave], reasons: list[str], days: int) -> QuerySet:
+    """Follow-ups at ``waves`` for ``reasons`` as alert rows, newest raised first (dated
+    as ``raised_at`` dates them: the later submission, or the close minus ``days``)."""
+    later = (
+        Response.objects.submitted()
+        .filter(dyad=OuterRef("dyad"), wave=OuterRef("wave"))
+        .order_by()
+        .values("dyad")
+        .annotate(last=Max("submitted_at"))
+        .values("last")
+    )
+    window = ExpressionWrapper(
+        F("wave__closes_at") - Value(dt.timedelta(days=days)), output_field=DateTimeField()
+    )
+    raised = Case(
+        When(reason=tallies.TIMED, then=window),
+        default=Subquery(later, output_field=DateTimeField()),
+        output_field=DateTimeField(),
+    )
+    rank = Case(
+        *[When(reason=r, then=Value(i)) for r, i in tallies.RANK.items()],
+        output_field=IntegerField(),
+    )
+    rows = AlertFollowUp.objects.filter(wave__in=waves, reason__in=reasons)
+    rows = rows.annotate(raised=raised, rank=rank).order_by(
+        F("raised").desc(nulls_last=True), "dyad__research_code", "-wave__number", "rank"
+    )
+    return rows.values(
+        "raised", "reason", "note", "dyad_id",
+        code=F("dyad__research_code"), mentor=F("dyad__mentor_name"),
+        protege=F("dyad__protege_name"), wave_number=F("wave__number"), at=F("created_at"),
+        first=F("created_by__first_name"), last=F("created_by__last_name"),
+        email=F("created_by__email"),
+    )  # fmt: skip

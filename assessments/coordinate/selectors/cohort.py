@@ -1,28 +1,32 @@
 """The cohort dashboard (DESIGN §1, §5): headline numbers, charts and the dyad table.
 
-Each read is one query whatever the number of dyads or waves; the frames then feed
-``change.alerts``, ``psychometrics.partner_agreement`` and the chart builders.
+What the page costs follows what it shows, not the cohort's size: the headline and the
+charts read the counts kept by ``results.aggregates`` (``summary``), the dyad table is
+filtered, sorted and paged by the database, and the open alerts of its rows come from
+the kept open alerts.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-import pandas as pd
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, FilteredRelation, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from assessments.measurement import psychometrics, rules
-from assessments.models import Wave
+from assessments.measurement import rules
+from assessments.models import OpenAlert, Wave
 from relationships.models import Cohort, Dyad
 
 from .. import charts, presenters
-from .alerts import PAGE_SIZE, cohort_alerts_frame
-from .frames import HISTORY, dyads_frame, results_frame, score_pairs
+from . import summary
+from .alerts import PAGE_SIZE
 from .waves import chosen_wave, cohort_waves, opened, waves_table
 
 SORTS = {
@@ -74,56 +78,110 @@ def cohort_dashboard(
 
     ``filters`` as for ``dyad_rows`` plus ``wave`` (a wave number; default the current
     wave); ``waves`` are the cohort's, when the caller has read them already. The
-    page's rows are ``dyad_rows`` dicts run through ``decorate_rows``.
+    page's rows are ``dyad_rows`` dicts run through ``decorate_rows``. A wave that has
+    not opened yet shows no numbers.
     """
     now = timezone.now()
     waves = cohort_waves(cohorts=[cohort]) if waves is None else waves
     started = opened(waves, now)
     chosen = chosen_wave(waves, filters.get("wave"), now)
-    dyads = dyads_frame(cohorts=[cohort])
-    history = results_frame(dyads=dyads, waves=started, fields=HISTORY)
-    current = results_frame(dyads=dyads, waves=[w for w in started if w == chosen])
-    alerts = cohort_alerts_frame(cohort, started, current, now)
-    table = Paginator(dyad_rows(cohort=cohort, wave=chosen, filters=filters), PAGE_SIZE)
+    current = chosen if chosen in started else None
+    counts = summary.cohort_counts(cohort=cohort, waves=waves, bins=current)
+    days = cohort.program.constants.alert_days_before_close
+    closing = summary.closing_waves(started, now, days)
+    rows = dyad_rows(cohort=cohort, wave=chosen, filters=filters)
+    table = KnownCount(rows, PAGE_SIZE, count=_unfiltered_count(counts, filters))
     shown = table.get_page(page)
-    shown.object_list = decorate_rows(shown.object_list, alerts, chosen)
+    shown.object_list = decorate_rows(shown.object_list, current, closing)
     return CohortDashboard(
         waves=waves,
         wave=chosen,
-        headline=headline(current, alerts, chosen),
-        charts=cohort_charts(history, current, started, chosen),
+        headline=headline(counts, current, closing),
+        charts=cohort_charts(counts, started, current, chosen),
         page=shown,
     )
 
 
-def headline(frame: pd.DataFrame, alerts: pd.DataFrame, wave: Wave | None) -> Headline:
-    """Responses, states and open alerts of ``wave`` in a results frame."""
-    number = wave.number if wave else None
-    rows = frame[frame["wave"] == number]
-    submitted = int(rows["mentor_submitted"].sum() + rows["protege_submitted"].sum())
-    counts = rows["state"].value_counts()
+def headline(counts: summary.CohortCounts, wave: Wave | None, closing: set[int]) -> Headline:
+    """Responses, states and open alerts of ``wave`` (zeros for None) from the counts;
+    a partner missing counts among the alerts while the wave is in ``closing``."""
+    states = counts.states(wave)
+    expected = sum(states.values())
+    submitted = counts.n(wave, "submitted:mentor") + counts.n(wave, "submitted:protege")
     return Headline(
-        expected=len(rows),
+        expected=expected,
         submitted=submitted,
-        rate=100 * submitted / (2 * len(rows)) if len(rows) else None,
-        states=[(s, str(presenters.STATE_LABELS[s]), int(counts.get(s, 0))) for s in charts.STATES],
-        open_alerts=int((alerts["open"] & (alerts["wave"] == number)).sum()),
+        rate=100 * submitted / (2 * expected) if expected else None,
+        states=[(s, str(presenters.STATE_LABELS[s]), states[s]) for s in charts.STATES],
+        open_alerts=counts.open_alerts(wave, closing=closing) if wave else 0,
     )
 
 
+CHART_SECONDS = 3600
+
+
 def cohort_charts(
-    history: pd.DataFrame, current: pd.DataFrame, waves: list[Wave], chosen: Wave | None
+    counts: summary.CohortCounts, waves: list[Wave], current: Wave | None, chosen: Wave | None
 ) -> list[presenters.Chart]:
-    """States, response rates and movement over ``history``; agreement at ``chosen``."""
+    """States, response rates and movement over ``waves``; agreement at ``current`` (the
+    chosen wave once it has opened).
+
+    Building the four figures costs more than the rest of the page, and they change only
+    when the counts do: they are kept in the cache under a digest of everything they
+    show (counts, waves, language), so each change of the counts builds them once.
+    """
+    shown = [(w.pk, w.number, str(w)) for w in waves]
+    source = (sorted(counts.counts.items()), shown, _id(current), str(chosen))
+    digest = hashlib.sha256(repr((source, translation.get_language())).encode()).hexdigest()
+    return cache.get_or_set(
+        f"cohort-charts:{digest}",
+        lambda: _charts(counts, waves, current, chosen),
+        CHART_SECONDS,
+    )
+
+
+def _charts(
+    counts: summary.CohortCounts, waves: list[Wave], current: Wave | None, chosen: Wave | None
+) -> list[presenters.Chart]:
     words = presenters.chart_words()
     table = waves_table(waves)
-    agreement = psychometrics.partner_agreement(score_pairs(current))
+    states = charts.counted_states(summary.state_frame(counts, waves), table)
+    rates = charts.counted_rates(summary.response_sums(counts, waves), table)
     return [
-        presenters.state_chart(charts.state_counts(history, table), words),
-        presenters.rate_chart(charts.response_rates(history, table), words),
-        presenters.transition_chart(charts.transition_counts(history), table, words),
-        presenters.agreement_chart(current, chosen, agreement, words),
+        presenters.state_chart(states, words),
+        presenters.rate_chart(rates, words),
+        presenters.transition_chart(summary.movement_frame(counts, waves), table, words),
+        presenters.agreement_chart(
+            summary.agreement_points(counts, current),
+            chosen,
+            summary.agreement_by_state(counts, current),
+            summary.rel_agreement(counts, current),
+            words,
+        ),
     ]
+
+
+class KnownCount(Paginator):
+    """A paginator told its count when it is already known (None: counted as usual)."""
+
+    def __init__(self, rows: Any, per_page: int, *, count: int | None) -> None:
+        super().__init__(rows, per_page)
+        self.known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known if self.known is not None else super().count
+
+
+def _unfiltered_count(counts: summary.CohortCounts, filters: Mapping[str, Any]) -> int | None:
+    """How many dyads the table lists when only the status filter is set, from the
+    dyad counts the page read anyway; None when other filters are set."""
+    if any(filters.get(name) for name in ("state", "flag", "transition", "response", "q")):
+        return None
+    status = filters.get("status") or "active"
+    return {"active": counts.active, "ended": counts.dyads - counts.active}.get(
+        status, counts.dyads
+    )
 
 
 # --- the dyad table ----------------------------------------------------------------------
@@ -198,9 +256,16 @@ def _ordering(sort: str) -> list:
 
 
 def decorate_rows(
-    rows: Iterable[dict[str, Any]], alerts: pd.DataFrame, wave: Wave | None
+    rows: Iterable[dict[str, Any]], wave: Wave | None, closing: set[int]
 ) -> list[dict[str, Any]]:
-    """Table rows plus ``flags`` and ``alerts`` (labels) and ``state_label``."""
-    current = alerts[alerts["open"] & (alerts["wave"] == (wave.number if wave else None))]
-    reasons = current.groupby("dyad")["reason"].agg(list).to_dict()
-    return presenters.dyad_table_rows(list(rows), reasons)
+    """Table rows plus ``flags`` and ``alerts`` (labels) and ``state_label``: the open
+    alerts of these rows' dyads at ``wave`` (one query)."""
+    rows = list(rows)
+    reasons: dict[int, list[str]] = {}
+    if wave is not None and rows:
+        found = OpenAlert.objects.filter(dyad_id__in=[row["pk"] for row in rows], wave=wave)
+        if wave.pk not in closing:
+            found = found.filter(timed=False)
+        for dyad, reason in found.order_by("dyad_id", "rank").values_list("dyad_id", "reason"):
+            reasons.setdefault(dyad, []).append(reason)
+    return presenters.dyad_table_rows(rows, reasons)

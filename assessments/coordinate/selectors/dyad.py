@@ -1,7 +1,8 @@
-"""The dyad page (DESIGN §1, §5): trajectory, profile, scores, waves, alerts, reminders.
+"""The dyad page (DESIGN §1, §5): trajectory, profile, scores, waves, alerts, reminders
+and each partner's timeline of emails and answering.
 
-Everything comes from the dyad's stored results and response statuses, never from its
-item answers.
+Everything comes from the dyad's stored results, response statuses, invitations and
+times, never from its item answers.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments.measurement import rules
-from assessments.models import DyadWaveResult, Invitation, Response, Subscale, Wave
+from assessments.models import DyadWaveResult, Invitation, Response, Role, Subscale, Wave
+from delivery.models import Delivery
 from relationships.models import Cohort, Dyad
 
 from .. import charts, presenters
@@ -38,6 +41,7 @@ class DyadDetail:
     wave_rows: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
     remindable: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
 
 
 def dyad_detail(*, dyad: Dyad, cohort: Cohort, profile_wave: int | None = None) -> DyadDetail:
@@ -46,9 +50,11 @@ def dyad_detail(*, dyad: Dyad, cohort: Cohort, profile_wave: int | None = None) 
     constants = cohort.program.constants
     waves = opened(cohort_waves(cohorts=[cohort]), now)
     results = {r.wave_id: r for r in DyadWaveResult.objects.filter(dyad=dyad)}
-    responses = list(
-        Response.objects.filter(dyad=dyad).values_list("wave_id", "role", "status", "submitted_at")
-    )
+    rows = Response.objects.filter(dyad=dyad).annotate(first_answer=Min("answers__answered_at"))
+    rows = list(rows.values_list("wave_id", "role", "status", "submitted_at", "first_answer"))
+    responses = [row[:4] for row in rows]
+    first_answers = {(wave_id, role): first for wave_id, role, _s, _at, first in rows}
+    invitations = _invitations(dyad)
     chosen = _profile_wave(waves, results, profile_wave)
     edges = charts.band_edges(constants.dysfunctional_rel, constants.relational_rel)
     words = presenters.chart_words()
@@ -59,9 +65,10 @@ def dyad_detail(*, dyad: Dyad, cohort: Cohort, profile_wave: int | None = None) 
         profile=presenters.profile_chart(_profile(chosen, results), chosen, words),
         profile_wave=chosen,
         scores=presenters.scores_table(scores, waves),
-        wave_rows=_wave_rows(dyad, waves, results, responses, _invitations(dyad), now),
+        wave_rows=_wave_rows(dyad, waves, results, responses, invitations, now),
         alerts=_alerts(dyad, cohort, waves, results, responses, now),
         remindable=_remindable(dyad, waves, responses, now),
+        timeline=_timeline(dyad, waves, responses, first_answers, invitations),
     )
 
 
@@ -105,10 +112,50 @@ def _times(dyad: Dyad, responses: list[tuple], waves: list[Wave]) -> pd.DataFram
 
 
 def _invitations(dyad: Dyad) -> dict[tuple[int, int], dict[str, Any]]:
-    rows = Invitation.objects.filter(dyad=dyad).values(
-        "wave_id", "participant_id", "sent_at", "reminded_at", "reminder_count"
-    )
+    """The dyad's invitations by (wave, participant): when each was sent, reminded and
+    its link used, and how many of its emails wait or failed (one query)."""
+    waiting = [Delivery.Status.QUEUED, Delivery.Status.SENDING]
+    rows = (
+        Invitation.objects.filter(dyad=dyad)
+        .annotate(
+            waiting=Count("deliveries", filter=Q(deliveries__status__in=waiting)),
+            failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+        )
+        .values(
+            "wave_id", "participant_id", "sent_at", "reminded_at", "reminder_count", "used_at",
+            "last_used_at", "revoked_at", "waiting", "failed",
+        )
+    )  # fmt: skip
     return {(row["wave_id"], row["participant_id"]): row for row in rows}
+
+
+def _timeline(
+    dyad: Dyad,
+    waves: list[Wave],
+    responses: list[tuple],
+    first_answers: dict[tuple[int, str], dt.datetime | None],
+    invitations: dict[tuple[int, int], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Per wave, newest first, each partner's way through it: invited, reminded, link
+    opened, first answer saved, submitted (times only: never an answer)."""
+    submitted = {(w, role): at for w, role, status, at in responses
+                 if status == Response.Status.SUBMITTED}  # fmt: skip
+    people = ((Role.MENTOR, dyad.mentor_id), (Role.PROTEGE, dyad.protege_id))
+    return [
+        {
+            "wave": wave,
+            "partners": [
+                {
+                    "role": role.label,
+                    "invitation": invitations.get((wave.pk, person)) or {},
+                    "first_answer": first_answers.get((wave.pk, role.value)),
+                    "submitted": submitted.get((wave.pk, role.value)),
+                }
+                for role, person in people
+            ],
+        }
+        for wave in reversed(waves)
+    ]
 
 
 def _profile_wave(waves: list[Wave], results: Results, number: int | None) -> Wave | None:

@@ -1,9 +1,10 @@
 """Storing continuum results: one statement writes every DyadWaveResult of a run.
 
 In SQLite the rows travel as one JSON document unpacked by ``json_each`` inside a single
-INSERT … ON CONFLICT upsert. In PostgreSQL they are copied (``COPY … FROM STDIN``) into
-a temporary table first and upserted from there: parsing a JSON document of 57,000
-results cost 6 s of a 12 s write, the copy takes well under one. Either way the number
+INSERT … ON CONFLICT upsert. In PostgreSQL a few rows (a submit) do the same through
+``json_populate_recordset``; many are copied (``COPY … FROM STDIN``) into a temporary
+table first and upserted from there: parsing a JSON document of 57,000 results cost 6 s
+of a 12 s write, the copy takes well under one. Either way the number
 of statements does not depend on the cohort's size.
 """
 
@@ -19,8 +20,8 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .measurement.rules import SCORE_COLUMNS
-from .models import DyadWaveResult
+from ..measurement.rules import SCORE_COLUMNS
+from ..models import DyadWaveResult
 
 SIDES = ("mentor", "protege", "dyad", "diff")
 
@@ -48,45 +49,54 @@ JSON_COLUMNS = {"subscales", "constants"}
 
 
 def result_records(
-    results: pd.DataFrame, *, wave_ids: dict[int, int], constants: dict[str, Any]
+    results: pd.DataFrame | list[dict[str, Any]],
+    *,
+    wave_ids: dict[int, int],
+    constants: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Turn the ``pipeline.score(...).dyads`` frame (indexed by dyad, wave number) into rows."""
-    frame = results.reset_index()
+    """Turn the ``pipeline.score(...).dyads`` frame (indexed by dyad, wave), or its rows
+    as ``pipeline.score_dyad`` gives them, into rows to store."""
+    rows = (
+        results.reset_index().to_dict("records") if isinstance(results, pd.DataFrame) else results
+    )
+    columns = rows[0].keys() if rows else ()
     subscale_codes = sorted(
-        {c.rsplit("_", 1)[0] for c in frame.columns if "-" in c and c.endswith("_mentor")}
+        {c.rsplit("_", 1)[0] for c in columns if "-" in c and c.endswith("_mentor")}
     )
     now = _timestamp()
-    records = []
-    for row in frame.to_dict("records"):
-        flags = set(row.get("flags") or ())
-        record = {
-            "dyad_id": int(row["dyad"]),
-            "wave_id": wave_ids[int(row["wave"])],
-            "mentor_submitted": bool(row["mentor_submitted"]),
-            "protege_submitted": bool(row["protege_submitted"]),
-            **{
-                f"{s.lower()}_{side}": _number(row.get(f"{s}_{side}"))
-                for s in SCORE_COLUMNS
-                for side in SIDES
-            },
-            "subscales": {
-                side: {code: _number(row.get(f"{code}_{side}")) for code in subscale_codes}
-                for side in ("mentor", "protege")
-            },
-            "congruence": row.get("congruence") or "",
-            "cn_gap": _number(row.get("CN_gap")),
-            "position": _number(row.get("position")),
-            "state": row["state"],
-            "change": _number(row.get("change")),
-            "transition": row.get("transition") or "",
-            "transition_reliable": bool(row.get("transition_reliable") or False),
-            **{flag: flag in flags for flag in DyadWaveResult.FLAG_FIELDS},
-            "rule_version": row["rule_version"],
-            "constants": constants,
-            "computed_at": now,
-        }
-        records.append(record)
-    return records
+    return [_record(row, subscale_codes, wave_ids, constants, now) for row in rows]
+
+
+def _record(
+    row: dict[str, Any], codes: list[str], wave_ids: dict[int, int], constants: dict, now: str
+) -> dict[str, Any]:
+    flags = set(row.get("flags") or ())
+    return {
+        "dyad_id": int(row["dyad"]),
+        "wave_id": wave_ids[int(row["wave"])],
+        "mentor_submitted": bool(row["mentor_submitted"]),
+        "protege_submitted": bool(row["protege_submitted"]),
+        **{
+            f"{s.lower()}_{side}": _number(row.get(f"{s}_{side}"))
+            for s in SCORE_COLUMNS
+            for side in SIDES
+        },
+        "subscales": {
+            side: {code: _number(row.get(f"{code}_{side}")) for code in codes}
+            for side in ("mentor", "protege")
+        },
+        "congruence": row.get("congruence") or "",
+        "cn_gap": _number(row.get("CN_gap")),
+        "position": _number(row.get("position")),
+        "state": row["state"],
+        "change": _number(row.get("change")),
+        "transition": row.get("transition") or "",
+        "transition_reliable": bool(row.get("transition_reliable") or False),
+        **{flag: flag in flags for flag in DyadWaveResult.FLAG_FIELDS},
+        "rule_version": row["rule_version"],
+        "constants": constants,
+        "computed_at": now,
+    }
 
 
 def _timestamp() -> str:
@@ -113,11 +123,29 @@ def results_upsert(records: list[dict[str, Any]]) -> None:
     updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in ("dyad_id", "wave_id"))
     conflict = f'ON CONFLICT ("dyad_id", "wave_id") DO UPDATE SET {updates}'
     if connection.vendor == "postgresql":
-        _upsert_copied(records, table, names, quoted, conflict)
+        if len(records) > FEW:
+            _upsert_copied(records, table, names, quoted, conflict)
+        else:
+            _upsert_json_postgresql(records, table, quoted, conflict)
         return
     select = ", ".join(_sqlite_extract(n) for n in names)
     sql = (
         f'INSERT INTO "{table}" ({quoted}) SELECT {select} FROM json_each(%s) WHERE true {conflict}'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(records)])
+
+
+FEW = 200  # results of a submit or a small import: one statement, no temporary table
+
+
+def _upsert_json_postgresql(records, table: str, quoted: str, conflict: str) -> None:
+    """A few results as one JSON document read by ``json_populate_recordset`` (typed as
+    the table itself): a single statement, without the catalogue writes of a temporary
+    table that a submit would otherwise pay."""
+    sql = (
+        f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} '
+        f'FROM json_populate_recordset(NULL::"{table}", %s) {conflict}'
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(records)])
