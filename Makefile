@@ -6,15 +6,30 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
 DEV_ENV = DEBUG=1 SITE_URL=$(or $(SITE_URL),http://$(HOST))
 
-.PHONY: install run test lint format bench clean
+.PHONY: install lock run test lint format bench clean
 
-$(STAMP): pyproject.toml
+# The lock: requirements.txt (what a server runs) and requirements-dev.txt (that plus the
+# tools for tests and linting), compiled from pyproject.toml with every version pinned
+# and hashed. `make install` installs exactly the dev lock (pip-sync removes anything
+# else), then the project itself without dependencies; `make lock` refreshes both files
+# to the newest releases pyproject.toml allows.
+LOCK_FLAGS = --quiet --generate-hashes --allow-unsafe --strip-extras --build-deps-for editable \
+	--no-emit-index-url --no-emit-find-links
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(VENV)/bin/pip-sync --quiet requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --upgrade -o requirements.txt pyproject.toml
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) --upgrade --extra dev --constraint requirements.txt \
+		-o requirements-dev.txt pyproject.toml
+	$(MAKE) install
 
 # The web server, a background worker (email delivery) and the delivery scheduler; Ctrl-C
 # stops all three. The worker uses the database queue unless TASKS_BACKEND=redis.

@@ -17,6 +17,8 @@ from django.utils import timezone
 from relationships.models import Cohort, Dyad
 
 from .measurement.rules import ANSWERS_COLUMNS, ITEMS_COLUMNS, RESPONSES_COLUMNS
+from .measurement.single import Item as CatalogueItem
+from .measurement.single import Submitted
 from .models import Answer, Item, Response, Wave
 
 ANSWER_CHUNK = 20_000
@@ -159,3 +161,42 @@ def expected_pairs(*, cohort: Cohort, dyad_ids: list[int] | None = None) -> pd.D
         list(waves.order_by().values_list("number", "pk")), columns=["wave", "wave_id"]
     )
     return dyad_frame.merge(wave_frame, how="cross")
+
+
+def dyad_scoring_facts(
+    *, cohort: Cohort, dyad_id: int
+) -> tuple[list[Submitted], dict[int, list[CatalogueItem]], dict[int, int]]:
+    """One dyad's submitted responses with their answers, the catalogues of their
+    instruments, and the cohort's opened waves (number -> id), as ``pipeline.score_dyad``
+    takes them (four small queries, no frames)."""
+    opened = Wave.objects.filter(cohort=cohort, opens_at__lte=timezone.now()).order_by()
+    waves = dict(opened.values_list("number", "pk"))
+    rows = list(
+        _submitted(cohort, [dyad_id])
+        .order_by()
+        .values_list("id", "wave__number", "role", "wave__instrument_id")
+    )
+    catalogues: dict[int, list[CatalogueItem]] = {}
+    codes: dict[int, str] = {}
+    items = Item.objects.filter(subscale__battery__instrument__in={row[3] for row in rows})
+    for pk, instrument, *spec in items.order_by(
+        "subscale__battery__order", "subscale__order", "order"
+    ).values_list(
+        "id", "subscale__battery__instrument_id", "code", "subscale__battery__code",
+        "subscale__code", "reverse_keyed", "subscale__battery__scale_min",
+        "subscale__battery__scale_max",
+    ):  # fmt: skip
+        code, battery, subscale, reverse, low, high = spec
+        catalogues.setdefault(instrument, []).append(
+            CatalogueItem(code, battery, subscale, reverse, float(low), float(high))
+        )
+        codes[pk] = code
+    answers: dict[int, dict[str, float | None]] = {row[0]: {} for row in rows}
+    for response, item, value in (
+        Answer.objects.filter(response_id__in=list(answers))
+        .order_by()
+        .values_list("response_id", "item_id", "value")
+    ):
+        answers[response][codes.get(item, f"#{item}")] = value
+    responses = [Submitted(wave, role, ins, answers[pk]) for pk, wave, role, ins in rows]
+    return responses, catalogues, waves

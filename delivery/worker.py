@@ -28,7 +28,8 @@ from relationships.models import CoordinatorMembership
 
 from . import queue
 from .messages import RELATED, delivery_message, recipient_address
-from .models import Delivery, Kind, NotificationPreference
+from .models import NOTICE_KINDS, Delivery, Kind, NotificationPreference
+from .selectors import message_templates
 
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
@@ -103,7 +104,7 @@ def _participant_skips(rows: list[Delivery], now: dt.datetime) -> dict[int, str]
 
 
 def _coordinator_skips(rows: list[Delivery]) -> dict[int, str]:
-    notices = [row for row in rows if row.recipient_id]
+    notices = [row for row in rows if row.kind in NOTICE_KINDS]
     if not notices:
         return {}
     users = {r.recipient_id for r in notices}
@@ -266,8 +267,9 @@ def _send_claimed(token: str, now: dt.datetime, outcome: Outcome) -> None:
     except Exception as error:  # the server is down: every row waits
         _connection_failed(rows, token, error, now, outcome)
         return
+    templates = message_templates(program_ids=_programs(rows))
     try:
-        _send_rows(rows, skips, backend, token, now, outcome)
+        _send_rows(rows, skips, templates, backend, token, now, outcome)
     finally:
         try:
             backend.close()
@@ -286,7 +288,16 @@ def _connection_failed(rows, token: str, error: BaseException, now, outcome: Out
         queue.send_at(min(due))
 
 
-def _send_rows(rows, skips, backend, token: str, now, outcome: Outcome) -> None:
+def _programs(rows: list[Delivery]) -> set[int]:
+    """The programs whose wording the rows' emails use."""
+    return {
+        row.invitation.dyad.cohort.program_id if row.invitation_id else row.program_id
+        for row in rows
+        if row.kind in (Kind.INVITATION, Kind.REMINDER, Kind.TEST)
+    }
+
+
+def _send_rows(rows, skips, templates, backend, token: str, now, outcome: Outcome) -> None:
     for index, row in enumerate(rows):
         if row.pk in skips:
             _finish(row, token, Status.CANCELLED, skips[row.pk])
@@ -298,7 +309,7 @@ def _send_rows(rows, skips, backend, token: str, now, outcome: Outcome) -> None:
             outcome.cancelled += 1
             continue
         try:
-            backend.send_messages([delivery_message(row, now=now)])
+            backend.send_messages([delivery_message(row, now=now, templates=templates)])
         except Exception as error:
             text = _describe(error)
             outcome.errors.append(text)

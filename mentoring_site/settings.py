@@ -217,6 +217,18 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Continuum <continuum@localhost>")
+# An API mail provider instead of SMTP (docs/delivery.md): EMAIL_BACKEND set to one of
+# django-anymail's backends, the provider's settings as ANYMAIL_<NAME> variables
+# (ANYMAIL_MAILGUN_API_KEY=…, ANYMAIL_WEBHOOK_SECRET=user:pass); its tracking webhook
+# is then served under /anymail/ and bounces mark their message failed.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
+ANYMAIL_WEBHOOKS = EMAIL_BACKEND.startswith("anymail.")
+if ANYMAIL_WEBHOOKS:
+    INSTALLED_APPS += ["anymail"]
 
 # Background work (DESIGN §9) through Django's task framework API (django-tasks): a queue
 # in this database by default, so one machine needs no other service; TASKS_BACKEND=redis

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -51,6 +52,8 @@ urlpatterns = [
     path("", include("assessments.survey.urls")),
     path("coordinate/", include("assessments.coordinate.urls")),
 ]
+if settings.ANYMAIL_WEBHOOKS:  # an API mail provider's tracking webhook (docs/delivery.md)
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 admin.site.site_header = "Continuum administration"
 admin.site.site_title = "Continuum"

@@ -1,9 +1,12 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from delivery.heartbeat import HEARTBEAT_STALE_SECONDS, queue_health
 
 
 @require_GET
@@ -33,11 +36,33 @@ def landing(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness with a database round trip; 503 when the database does not answer."""
+    """The database, the queue's backlog and the age of the newest worker heartbeat.
+
+    503 only when the database does not answer (this server cannot serve). A stale
+    worker while work waits, or an unreadable task queue, is ``degraded`` with 200:
+    pages still work, so a load balancer keeps the server, and monitoring alerts on the
+    status (docs/deployment.md, "Health").
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
+        health = queue_health(now=timezone.now())
+    except DatabaseError as error:
         return JsonResponse({"status": "error", "database": type(error).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse(
+        {
+            "status": health.status,
+            "database": "ok",
+            "queue": {
+                "engine": health.engine,
+                "deliveries_due": health.deliveries_due,
+                "tasks_queued": health.tasks_queued,
+            },
+            "worker": {
+                "last_heartbeat_seconds": health.heartbeat_age,
+                "alive": health.workers_alive,
+                "stale_after_seconds": HEARTBEAT_STALE_SECONDS,
+            },
+        }
+    )

@@ -347,7 +347,8 @@ def test_the_procfile_has_web_worker_and_scheduler():
     processes = dict(line.split(": ", 1) for line in lines if line)
     assert {"web", "worker", "scheduler"} <= set(processes)
     assert processes["web"] == "gunicorn --config gunicorn.conf.py"
-    assert {"db_worker", "delivery_schedule"} <= set(manage_commands_named())
+    assert processes["worker"] == "python manage.py delivery_worker"  # with its heartbeat
+    assert {"delivery_worker", "delivery_schedule"} <= set(manage_commands_named())
 
 
 @pytest.mark.parametrize("command", manage_commands_named())
@@ -381,4 +382,42 @@ def test_the_environment_example_lists_every_variable_read():
         ROOT / "gunicorn.conf.py"
     )
     assert {"SECRET_KEY", "STATICFILES_BACKEND", "ADMINS", "WEB_CONCURRENCY"} <= read
-    assert read - {"DJANGO_SETTINGS_MODULE"} - listed == set()
+    # A name ending in "_" is a family read by prefix (ANYMAIL_<NAME>): one example will do.
+    families = {name for name in read if name.endswith("_")}
+    assert {f for f in families if not any(n.startswith(f) for n in listed)} == set()
+    assert read - families - {"DJANGO_SETTINGS_MODULE"} - listed == set()
+
+
+# --- backups -----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="pg_dump and pg_restore need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_nightly_dump_restores_into_a_new_database_with_every_row(tmp_path):
+    """deploy/backup.sh, then deploy/restore-check.sh on its dump: every table of the
+    restored copy holds as many rows as the database it came from, and its schema is
+    the one this code migrates to."""
+    from django.db import connection
+
+    from tests import factories
+
+    factories.DyadFactory.create_batch(3)
+    db = connection.settings_dict
+    server = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    env = {"DATABASE_URL": f"{server}/{db['NAME']}", "BACKUP_DIR": str(tmp_path)}
+    dumped = run("bash", "deploy/backup.sh", **env)
+    assert dumped.returncode == 0, dumped.stderr
+    (dump,) = tmp_path.glob("continuum-*.dump")
+    assert dump.stat().st_mode & 0o077 == 0  # answers and addresses: the owner reads it only
+    scratch = f"{db['NAME']}_restore"
+    checked = run(
+        "bash", "deploy/restore-check.sh", str(dump), scratch,
+        RESTORE_ADMIN_URL=f"{server}/postgres", PYTHON=sys.executable, **env,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert " 0 differ from the live database" in checked.stdout
+    assert re.search(r"^relationships_dyad +3 +3$", checked.stdout, re.M)
+    assert "every migration of this code is applied" in checked.stdout

@@ -1,6 +1,7 @@
 """The one scoring pipeline: answers → respondent scores → dyad values → placement →
 change (DESIGN §4). Services storing results, research files and tests all call
-``score``; nothing else assembles these steps.
+``score`` (``score_dyad`` for a single dyad: the same rows, computed without frames);
+nothing else assembles these steps.
 
 Worked example (DESIGN §4.6; the same dyad in ``docs/scoring.md``, asserted by
 ``tests/measurement/test_pipeline.py``). One dyad, wave 1, on the default instrument's layout:
@@ -63,11 +64,13 @@ Result: state ``traditional``, flags ``("borderline",)``, position 76.16, congru
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from . import change, placement, scoring
+from . import change, placement, scoring, single
 from .rules import Constants
 
 INSTRUMENT = "instrument"
@@ -130,3 +133,22 @@ def respondent_scores(
     if not frames:
         return scoring.respondent_scores(answers, items, responses, constants)
     return pd.concat(frames)
+
+
+def score_dyad(
+    *,
+    dyad: int,
+    responses: Sequence[single.Submitted],
+    items: Mapping[int, Sequence[single.Item]],
+    waves: Sequence[int],
+    constants: Constants | None = None,
+) -> list[dict[str, Any]] | None:
+    """``score(...).dyads.reset_index()`` rows (as dicts, by wave) of one dyad: the same
+    rules on plain values (``single.dyad_rows``), without a frame, for a submit.
+
+    ``responses`` are the dyad's submitted responses with their answers, ``items`` each
+    instrument's catalogue and ``waves`` the wave numbers that need a row (``pairs``).
+    None when ``score`` would refuse the answers (it says why).
+    """
+    c = constants or Constants()
+    return single.dyad_rows(dyad=dyad, responses=responses, items=items, waves=waves, constants=c)

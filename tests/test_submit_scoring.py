@@ -1,0 +1,32 @@
+"""A submit scores its dyad without frames (``pipeline.score_dyad``): what it stores is
+exactly what the cohort-wide recompute (``pipeline.score``) stores."""
+
+import pytest
+from django.core.management import call_command
+
+from assessments.models import DyadWaveResult
+from assessments.services import results_recompute
+from relationships.models import Cohort
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED = {"id", "computed_at"}
+
+
+def stored(cohort: Cohort) -> list[dict]:
+    fields = [f.attname for f in DyadWaveResult._meta.concrete_fields if f.name not in SKIPPED]
+    rows = DyadWaveResult.objects.filter(wave__cohort=cohort).order_by("dyad_id", "wave_id")
+    return list(rows.values(*fields))
+
+
+def test_a_dyad_scored_alone_stores_exactly_what_the_cohort_recompute_stores():
+    call_command("seed_demo", "--dyads", "12", "--waves", "3", verbosity=0)
+    cohort = Cohort.objects.select_related("program").get(program__slug="demo")
+    cohort.program.placement_overrides = {"strain_cut": 2.5}
+    cohort.program.save()
+    results_recompute(cohort=cohort)
+    whole = stored(cohort)
+    DyadWaveResult.objects.filter(wave__cohort=cohort).update(state="unplaced", rel_dyad=None)
+    for dyad in cohort.dyads.order_by("pk"):
+        assert results_recompute(cohort=cohort, dyad_ids=[dyad.pk]) == 3
+    assert stored(cohort) == whole
