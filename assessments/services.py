@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from relationships.models import Cohort
 
@@ -114,8 +115,9 @@ def results_recompute(
     """
     report = progress or (lambda stage, n: None)
     if dyad_ids is not None:
-        with aggregates.rescored(cohort=cohort, dyad_ids=dyad_ids):
-            return _recompute(cohort, dyad_ids, from_wave, report)
+        waves = aggregates.cohort_waves(cohort)
+        with aggregates.rescored(cohort=cohort, dyad_ids=dyad_ids, waves=waves):
+            return _recompute(cohort, dyad_ids, from_wave, report, waves)
     every = list(cohort.dyads.order_by("pk").values_list("pk", flat=True))
     written = sum(
         _recompute(cohort, every[start : start + RECOMPUTE_CHUNK], from_wave, report)
@@ -126,7 +128,11 @@ def results_recompute(
 
 
 def _recompute(
-    cohort: Cohort, dyad_ids: list[int], from_wave: int, report: Callable[[str, int], None]
+    cohort: Cohort,
+    dyad_ids: list[int],
+    from_wave: int,
+    report: Callable[[str, int], None],
+    waves: list | None = None,
 ) -> int:
     """Score ``dyad_ids`` from their answers and store their results from ``from_wave``.
 
@@ -134,7 +140,7 @@ def _recompute(
     rows); more go through ``pipeline.score``.
     """
     constants = cohort.program.constants
-    found = _one_dyad(cohort, dyad_ids[0], constants) if len(dyad_ids) == 1 else None
+    found = _one_dyad(cohort, dyad_ids[0], constants, waves) if len(dyad_ids) == 1 else None
     if found is None:
         found = _frames(cohort, dyad_ids, constants, report)
     rows, wave_ids = found
@@ -145,8 +151,12 @@ def _recompute(
     return len(records)
 
 
-def _one_dyad(cohort: Cohort, dyad_id: int, constants) -> tuple[list, dict] | None:
-    responses, catalogues, waves = selectors.dyad_scoring_facts(cohort=cohort, dyad_id=dyad_id)
+def _one_dyad(cohort: Cohort, dyad_id: int, constants, waves) -> tuple[list, dict] | None:
+    now = timezone.now()
+    opened = None if waves is None else {w.number: w.id for w in waves if w.opens_at <= now}
+    responses, catalogues, waves = selectors.dyad_scoring_facts(
+        cohort=cohort, dyad_id=dyad_id, waves=opened
+    )
     rows = pipeline.score_dyad(
         dyad=dyad_id, responses=responses, items=catalogues, waves=list(waves), constants=constants
     )

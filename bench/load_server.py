@@ -62,6 +62,30 @@ def _healthy(port: int) -> bool:
 @contextmanager
 def gunicorn(workers: int, threads: int) -> Iterator[int]:
     """A gunicorn serving the site on a free port, stopped on the way out; yields the port."""
+    with gunicorn_process(workers, threads) as (port, _server):
+        yield port
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) the server's worker processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:  # parent pid: a worker of this master
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+@contextmanager
+def gunicorn_process(workers: int, threads: int) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``gunicorn``, yielding the port and the master process (whose children are the
+    workers)."""
     port = _free_port()
     command = [
         sys.executable, "-m", "gunicorn", "mentoring_site.wsgi",
@@ -80,7 +104,7 @@ def gunicorn(workers: int, threads: int) -> Iterator[int]:
                     log.seek(0)
                     raise RuntimeError(f"gunicorn did not come up:\n{log.read().decode()[-2000:]}")
                 time.sleep(0.2)
-            yield port
+            yield port, server
         finally:
             server.send_signal(signal.SIGTERM)
             try:

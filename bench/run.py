@@ -47,15 +47,18 @@ def setup_django() -> None:
 
 
 SCALE_COHORT = "scale"
+SMALL_COHORT, SMALL_DYADS = "small", 200
 
 
 def build(dyads: int, waves: int, scale_dyads: int) -> None:
-    """demo/2026 for the page, export and load benchmarks; demo/scale, with about 100,000
-    submitted responses, for the recompute."""
+    """demo/2026 for the page, export and load benchmarks; demo/small (200 dyads) and
+    demo/scale (10,000 dyads, about 100,000 submitted responses) for the dashboards'
+    growth, the scored exports and the recompute."""
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    for cohort, size in (("2026", dyads), (SCALE_COHORT, scale_dyads)):
+    sizes = (("2026", dyads), (SMALL_COHORT, SMALL_DYADS if scale_dyads else 0))
+    for cohort, size in (*sizes, (SCALE_COHORT, scale_dyads)):
         if not size:
             continue
         started = time.perf_counter()
@@ -207,12 +210,26 @@ def bench_delivery() -> list[Row]:
     return rows()
 
 
+def bench_submit() -> list[Row]:
+    from bench.submit_bench import bench_submits
+
+    return bench_submits()
+
+
+def bench_scale() -> list[Row]:
+    from bench.scale_bench import bench_exports, bench_recompute_memory
+
+    return bench_exports() + bench_recompute_memory()
+
+
 BENCHMARKS = {
     "recompute": bench_recompute,
     "dashboard": bench_dashboard,
     "export": bench_export,
     "load": bench_load,
     "delivery": bench_delivery,
+    "submit": bench_submit,
+    "scale": bench_scale,
 }
 
 
@@ -223,8 +240,8 @@ def main() -> None:
     parser.add_argument(
         "--scale-dyads",
         type=int,
-        default=9500,
-        help="dyads of the recompute cohort (9500 x 6 waves: about 100,000 responses)",
+        default=10_000,
+        help="dyads of the scale cohort (10,000 x 6 waves: about 106,000 responses)",
     )
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     options = parser.parse_args()

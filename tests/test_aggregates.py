@@ -182,3 +182,7 @@ def test_the_counts_say_what_the_results_frames_say(demo):
     n, r = summary.rel_agreement(counts, waves[-1])
     assert n == len(last)
     assert r == pytest.approx(last["rel_mentor"].corr(last["rel_protege"]), abs=1e-9)
+
+
+def test_a_program_without_cohorts_has_nothing_to_build(db):
+    assert aggregates.ensure_current(cohorts=[], waves=[]) == {}

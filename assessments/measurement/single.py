@@ -119,13 +119,14 @@ def respondent(
     sizes: dict[str, int] = {}
     for item in catalogue:
         sizes[item.subscale] = sizes.get(item.subscale, 0) + 1
-    scores = {code: _subscale(values.get(code, []), k, constants) for code, k in sizes.items()}
+    needs = {k: min_answered(k, constants) for k in set(sizes.values())}
+    scores = {code: _subscale(values.get(code, []), needs[k]) for code, k in sizes.items()}
     return {**scores, **_batteries(scores, catalogue, constants)}
 
 
-def _subscale(values: list[float], k: int, constants: Constants) -> float:
+def _subscale(values: list[float], need: int) -> float:
     answered = [v for v in values if not math.isnan(v)]
-    if not answered or len(answered) < min_answered(k, constants):
+    if not answered or len(answered) < need:
         return NAN
     return _sum(answered) / len(answered)
 
@@ -260,6 +261,7 @@ def _packed(flags: Mapping[str, bool]) -> tuple[str, ...]:
 
 def _changes(rows: list[dict[str, Any]], c: Constants) -> list[dict[str, Any]]:
     """Change since the previous placed wave, transitions and the reliable-change flags."""
+    version = c.version_label
     previous: dict[str, Any] | None = None
     for row in rows:
         placed = row["state"] != "unplaced"
@@ -278,7 +280,7 @@ def _changes(rows: list[dict[str, Any]], c: Constants) -> list[dict[str, Any]]:
             transition_reliable=transition in ("up", "down")
             and _at_least(abs(change), c.reliable_change_dyad),
             flags=_packed(flags),
-            rule_version=c.version_label,
+            rule_version=version,
         )
     return rows
 

@@ -1,4 +1,5 @@
-"""A cohort's precomputed aggregates: the summary row, its counts and its open alerts."""
+"""A cohort's precomputed aggregates (the summary row, its counts and open alerts), and
+the index that tells whether stored results are current."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -13,6 +14,17 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='CohortCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(max_length=9)),
+                ('name', models.CharField(max_length=64)),
+                ('shard', models.PositiveSmallIntegerField(default=0)),
+                ('n', models.BigIntegerField(default=0)),
+                ('total', models.FloatField(default=0.0)),
+            ],
+        ),
+        migrations.CreateModel(
             name='CohortSummary',
             fields=[
                 ('cohort', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='summary', serialize=False, to='relationships.cohort')),
@@ -26,23 +38,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='CohortCount',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=9)),
-                ('name', models.CharField(max_length=64)),
-                ('shard', models.PositiveSmallIntegerField(default=0)),
-                ('n', models.BigIntegerField(default=0)),
-                ('total', models.FloatField(default=0.0)),
-                ('cohort', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.cohort')),
-                ('wave', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.wave')),
-            ],
-            options={
-                'indexes': [models.Index(fields=['cohort', 'kind', 'wave'], name='count_by_kind')],
-                'constraints': [models.UniqueConstraint(fields=('cohort', 'wave', 'name', 'shard'), name='one_count_per_shard')],
-            },
-        ),
-        migrations.CreateModel(
             name='OpenAlert',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -53,13 +48,51 @@ class Migration(migrations.Migration):
                 ('code', models.CharField(max_length=12)),
                 ('wave_number', models.PositiveSmallIntegerField()),
                 ('rank', models.PositiveSmallIntegerField()),
-                ('cohort', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.cohort')),
-                ('dyad', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.dyad')),
-                ('wave', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.wave')),
             ],
-            options={
-                'indexes': [models.Index(fields=['cohort', 'timed', '-raised_sort', 'code', '-wave_number', 'rank'], name='open_alert_newest_first')],
-                'constraints': [models.UniqueConstraint(fields=('dyad', 'wave', 'reason'), name='one_open_alert')],
-            },
+        ),
+        migrations.AddIndex(
+            model_name='dyadwaveresult',
+            index=models.Index(fields=['wave', 'dyad', 'computed_at', 'rule_version'], name='result_current'),
+        ),
+        migrations.AddField(
+            model_name='cohortcount',
+            name='cohort',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.cohort'),
+        ),
+        migrations.AddField(
+            model_name='cohortcount',
+            name='wave',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.wave'),
+        ),
+        migrations.AddField(
+            model_name='openalert',
+            name='cohort',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.cohort'),
+        ),
+        migrations.AddField(
+            model_name='openalert',
+            name='dyad',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relationships.dyad'),
+        ),
+        migrations.AddField(
+            model_name='openalert',
+            name='wave',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessments.wave'),
+        ),
+        migrations.AddIndex(
+            model_name='cohortcount',
+            index=models.Index(fields=['cohort', 'kind', 'wave'], name='count_by_kind'),
+        ),
+        migrations.AddConstraint(
+            model_name='cohortcount',
+            constraint=models.UniqueConstraint(fields=('cohort', 'wave', 'name', 'shard'), name='one_count_per_shard'),
+        ),
+        migrations.AddIndex(
+            model_name='openalert',
+            index=models.Index(fields=['cohort', 'timed', '-raised_sort', 'code', '-wave_number', 'rank'], name='open_alert_newest_first'),
+        ),
+        migrations.AddConstraint(
+            model_name='openalert',
+            constraint=models.UniqueConstraint(fields=('dyad', 'wave', 'reason'), name='one_open_alert'),
         ),
     ]

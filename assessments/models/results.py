@@ -90,7 +90,14 @@ class DyadWaveResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dyad", "wave"], name="one_result_per_dyad_wave"),
         ]
-        indexes = [models.Index(fields=["wave", "state"], name="result_wave_state")]
+        indexes = [
+            models.Index(fields=["wave", "state"], name="result_wave_state"),
+            # Whether a cohort's results are current (``research.selectors.results_outdated``)
+            # is answered from this index alone.
+            models.Index(
+                fields=["wave", "dyad", "computed_at", "rule_version"], name="result_current"
+            ),
+        ]
         permissions = [
             ("coordinate_all_programs", "Coordinate every program (dashboards and management)")
         ]

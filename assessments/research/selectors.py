@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.db import connection
 from django.db.models import Case, CharField, Exists, F, OuterRef, Value, When
 
 from relationships.models import Cohort
 
 from .. import selectors
 from ..measurement.rules import SCORE_COLUMNS
-from ..models import Answer, DyadWaveResult, Item, Response
+from ..models import Answer, DyadWaveResult, Item, Response, Wave
 from .files import SIDES
 from .longfile import Catalogue, ItemSpec
 
@@ -192,7 +193,8 @@ def _code_if_answered(cohort: Cohort, role: str):
 
 
 def codebook_items(*, cohort: Cohort) -> pd.DataFrame:
-    """Items of the instruments the cohort's waves use, with both wordings."""
+    """Items of the instruments the cohort's waves use, with both wordings and the
+    labels of their answer scale's points."""
     rows = (
         Item.objects.filter(subscale__battery__instrument__waves__cohort=cohort)
         .distinct()
@@ -206,10 +208,11 @@ def codebook_items(*, cohort: Cohort) -> pd.DataFrame:
             "reverse_keyed",
             "subscale__battery__scale_min",
             "subscale__battery__scale_max",
+            "subscale__battery__scale_labels",
         )  # fmt: skip
     )
     columns = ["item", "text_mentor", "text_protege", "battery", "subscale", "reverse_keyed",
-               "scale_min", "scale_max"]  # fmt: skip
+               "scale_min", "scale_max", "scale_labels"]  # fmt: skip
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     return frame.drop_duplicates("item")
 
@@ -217,19 +220,21 @@ def codebook_items(*, cohort: Cohort) -> pd.DataFrame:
 def results_outdated(*, cohort: Cohort, rule_version: str) -> bool:
     """Whether the stored results of the cohort disagree with scoring under
     ``rule_version`` now: a result carries another rule version, or a submitted response
-    has no result of this version computed after it. One query."""
-    other_rule = DyadWaveResult.objects.filter(wave__cohort=cohort).exclude(
-        rule_version=rule_version
-    )
-    current = DyadWaveResult.objects.filter(
-        dyad=OuterRef("dyad"),
-        wave=OuterRef("wave"),
-        rule_version=rule_version,
-        computed_at__gte=OuterRef("submitted_at"),
-    )
-    unscored = Response.objects.submitted().filter(wave__cohort=cohort).exclude(Exists(current))
-    stale = Exists(other_rule) | Exists(unscored)
-    return Cohort.objects.filter(pk=cohort.pk).filter(stale).exists()
+    has no result of this version computed after it. One query: a count over a hash
+    join (an existence test made PostgreSQL probe the results once per response)."""
+    result, response = DyadWaveResult._meta.db_table, Response._meta.db_table
+    wave = Wave._meta.db_table
+    sql = f"""
+        SELECT (SELECT count(*) FROM "{result}" r JOIN "{wave}" w ON w.id = r.wave_id
+                WHERE w.cohort_id = %(cohort)s AND r.rule_version <> %(version)s)
+             + (SELECT count(*) FROM "{response}" s JOIN "{wave}" w ON w.id = s.wave_id
+                LEFT JOIN "{result}" r ON r.dyad_id = s.dyad_id AND r.wave_id = s.wave_id
+                     AND r.rule_version = %(version)s AND r.computed_at >= s.submitted_at
+                WHERE w.cohort_id = %(cohort)s AND s.status = 'submitted'
+                  AND r.dyad_id IS NULL)"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"cohort": cohort.pk, "version": rule_version})
+        return cursor.fetchone()[0] > 0
 
 
 def item_catalogue() -> Catalogue:

@@ -59,75 +59,125 @@ def wave_facts(waves: Iterable[Wave]) -> list[WaveFacts]:
     return sorted((WaveFacts(w.pk, w.number, w.closes_at) for w in waves), key=lambda w: w.number)
 
 
-def _cohort_waves(cohort: Cohort) -> list[WaveFacts]:
-    rows = Wave.objects.filter(cohort=cohort).order_by("number")
-    return [WaveFacts(*row) for row in rows.values_list("pk", "number", "closes_at")]
+def cohort_waves(cohort: Cohort) -> list[WaveFacts]:
+    """The cohort's waves in number order, with when they open and close (one statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT id, number, closes_at, opens_at FROM "{Wave._meta.db_table}" '
+            "WHERE cohort_id = %s ORDER BY number",
+            [cohort.pk],
+        )
+        return [
+            WaveFacts(pk, number, _aware(closes), _aware(opens))
+            for pk, number, closes, opens in cursor.fetchall()
+        ]
 
 
 def dyad_facts(
     *, cohort: Cohort, waves: Sequence[WaveFacts], dyad_ids: Sequence[int] | None = None
 ) -> list[DyadFacts]:
     """The cohort's dyads (or ``dyad_ids``) with their stored results, later submission
-    times and follow-ups at ``waves`` (four queries)."""
-    wave_ids = [w.id for w in waves]
-    dyads = Dyad.objects.filter(cohort=cohort).order_by("pk")
-    scope: dict = {"wave_id__in": wave_ids}
+    times and follow-ups at ``waves`` (three queries)."""
+    return refreshed(_known(cohort.pk, dyad_ids), waves, times=True)
+
+
+def _known(cohort_id: int, dyad_ids: Sequence[int] | None) -> list[DyadFacts]:
+    """The cohort's dyads (or ``dyad_ids``) with their follow-ups, before their results
+    are read: two plain statements (a submit makes them)."""
+    dyad, follow_up = Dyad._meta.db_table, AlertFollowUp._meta.db_table
+    where, params = "d.cohort_id = %s", [cohort_id]
     if dyad_ids is not None:
-        dyads = dyads.filter(pk__in=list(dyad_ids))
-        scope["dyad_id__in"] = list(dyad_ids)
-    found = _cells(scope, _submitted_times(scope))
-    followed = defaultdict(set)
-    for dyad, wave, reason in (
-        AlertFollowUp.objects.filter(**scope).order_by().values_list("dyad_id", "wave_id", "reason")
-    ):
-        followed[dyad].add((wave, reason))
+        where += f" AND d.id IN ({', '.join(['%s'] * len(dyad_ids)) or 'NULL'})"
+        params += list(dyad_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT d.id, d.research_code, d.is_active FROM "{dyad}" d WHERE {where} '
+            "ORDER BY d.id",
+            params,
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f'SELECT f.dyad_id, f.wave_id, f.reason FROM "{follow_up}" f '
+            f'JOIN "{dyad}" d ON d.id = f.dyad_id WHERE {where}',
+            params,
+        )
+        followed = defaultdict(set)
+        for pk, wave, reason in cursor.fetchall():
+            followed[pk].add((wave, reason))
     return [
-        DyadFacts(pk, code, active, found.get(pk, {}), frozenset(followed.get(pk, ())))
-        for pk, code, active in dyads.values_list("pk", "research_code", "is_active")
+        DyadFacts(pk, code, bool(active), {}, frozenset(followed.get(pk, ())))
+        for pk, code, active in rows
     ]
 
 
-def _cells(scope: dict, times: dict[tuple[int, int], dt.datetime]) -> dict[int, dict[int, Cell]]:
-    rows = DyadWaveResult.objects.filter(**scope).order_by()
+def refreshed(facts: Sequence[DyadFacts], waves: Sequence[WaveFacts], *, times: bool) -> list:
+    """``facts`` with their stored results read again (and their later submission times,
+    when ``times``; counts do not need them): one statement."""
+    found = _cells_of([f.id for f in facts], [w.id for w in waves], times=times)
+    return [replace(f, cells=found.get(f.id, {})) for f in facts]
+
+
+def _cells_of(dyad_ids: list[int], wave_ids: list[int], *, times: bool) -> dict:
+    """Results of a few dyads, by dyad and wave, in one plain statement: a submit reads
+    them twice, and the ORM's query building would cost more than the query."""
+    if not dyad_ids or not wave_ids:
+        return {}
+    result, response = DyadWaveResult._meta.db_table, Response._meta.db_table
+    last = (
+        f'(SELECT max(s.submitted_at) FROM "{response}" s WHERE s.dyad_id = r.dyad_id '
+        "AND s.wave_id = r.wave_id AND s.status = 'submitted')"
+        if times
+        else "NULL"
+    )
+    dyads, waves = ", ".join(["%s"] * len(dyad_ids)), ", ".join(["%s"] * len(wave_ids))
+    sql = (
+        f"SELECT r.dyad_id, r.wave_id, {', '.join(f'r.{c}' for c in CELL_FIELDS)}, {last} "
+        f'FROM "{result}" r WHERE r.dyad_id IN ({dyads}) AND r.wave_id IN ({waves})'
+    )
     found: dict[int, dict[int, Cell]] = defaultdict(dict)
-    for dyad, wave, *values in rows.values_list("dyad_id", "wave_id", *CELL_FIELDS):
-        found[dyad][wave] = Cell(*values, submitted_at=times.get((dyad, wave)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*dyad_ids, *wave_ids])
+        for dyad, wave, state, m, p, transition, *rest in cursor.fetchall():
+            *flags, x, y, moment = rest
+            found[dyad][wave] = Cell(
+                state, bool(m), bool(p), transition, *map(bool, flags), x, y, _aware(moment)
+            )
     return found
 
 
-def _submitted_times(scope: dict) -> dict[tuple[int, int], dt.datetime]:
-    rows = (
-        Response.objects.submitted()
-        .filter(**scope)
-        .order_by()
-        .values("dyad_id", "wave_id")
-        .annotate(last=Max("submitted_at"))
-        .values_list("dyad_id", "wave_id", "last")
-    )
-    return {(dyad, wave): last for dyad, wave, last in rows}
+def _aware(moment: dt.datetime | str | None) -> dt.datetime | None:
+    """A timestamp as the ORM would give it: SQLite returns UTC text without an offset."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 # --- locking and the fingerprint ------------------------------------------------------
 
 
 def _lock(cohort_id: int, *, exclusive: bool) -> tuple[str, int, int]:
-    """Create the cohort's summary row if needed and lock it; its stored fingerprint."""
+    """Lock the cohort's summary row (created when missing); its stored fingerprint."""
     table = CohortSummary._meta.db_table
     mode = ""
     if connection.vendor == "postgresql":
         mode = " FOR UPDATE" if exclusive else " FOR SHARE"
+    select = (
+        f'SELECT fingerprint, follow_ups, last_follow_up FROM "{table}" WHERE cohort_id = %s{mode}'
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{table}" (cohort_id, fingerprint, follow_ups, last_follow_up) '
-            "VALUES (%s, '', 0, 0) ON CONFLICT (cohort_id) DO NOTHING",
-            [cohort_id],
-        )
-        cursor.execute(
-            f'SELECT fingerprint, follow_ups, last_follow_up FROM "{table}" '
-            f"WHERE cohort_id = %s{mode}",
-            [cohort_id],
-        )
-        return cursor.fetchone()
+        cursor.execute(select, [cohort_id])
+        found = cursor.fetchone()
+        if found is None:  # two writers may get here at once: one insert wins
+            cursor.execute(
+                f'INSERT INTO "{table}" (cohort_id, fingerprint, follow_ups, last_follow_up) '
+                "VALUES (%s, '', 0, 0) ON CONFLICT (cohort_id) DO NOTHING",
+                [cohort_id],
+            )
+            cursor.execute(select, [cohort_id])
+            found = cursor.fetchone()
+        return found
 
 
 def _signature_sql(cohorts: int) -> str:
@@ -158,6 +208,8 @@ def _signatures(
     """Per cohort id: the stored and the current ``(fingerprint, follow-ups, last
     follow-up)``, and the cohort's ``(dyads, active dyads)`` (one query)."""
     ids = [c.pk for c in cohorts]
+    if not ids:  # a program without cohorts; "IN ()" is no SQL PostgreSQL accepts
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(_signature_sql(len(ids)), ids * 3)
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -201,7 +253,7 @@ def rebuild(
     (``rebuild``; ``when_stale``: unless another request has just done so)."""
     with transaction.atomic():
         stored = _lock(cohort.pk, exclusive=True)
-        waves = _cohort_waves(cohort) if waves is None else waves
+        waves = cohort_waves(cohort) if waves is None else waves
         _stored, current, _dyads = _signatures([cohort], {cohort.pk: waves})[cohort.pk]
         if when_stale and stored == current:
             return
@@ -218,24 +270,26 @@ def rebuild(
 
 
 @contextmanager
-def rescored(*, cohort: Cohort, dyad_ids: Sequence[int]) -> Iterator[None]:
+def rescored(
+    *, cohort: Cohort, dyad_ids: Sequence[int], waves: Sequence[WaveFacts] | None = None
+) -> Iterator[None]:
     """Around a write of these dyads' stored results: keep the cohort's aggregates.
 
     Locks the cohort's summary for sharing (other dyads' writes go on at the same time;
-    a rebuild waits), reads the dyads' results before and after the write and adds the
-    difference. When the aggregates were never built, only the lock is taken: the
-    first page builds them.
+    a rebuild waits), reads the dyads' results before and after the write (and, after,
+    their submission times, which date their alerts) and adds the difference. When the
+    aggregates were never built, only the lock is taken: the first page builds them.
+    ``waves`` are the cohort's (``cohort_waves``), when the caller has read them.
     """
     with transaction.atomic():
         built = _lock(cohort.pk, exclusive=False)[0] != ""
         if not built:
             yield
             return
-        waves = _cohort_waves(cohort)
-        before = dyad_facts(cohort=cohort, waves=waves, dyad_ids=dyad_ids)
+        waves = cohort_waves(cohort) if waves is None else waves
+        before = refreshed(_known(cohort.pk, dyad_ids), waves, times=False)
         yield
-        after = dyad_facts(cohort=cohort, waves=waves, dyad_ids=dyad_ids)
-        _rewrite(cohort, waves, before, after)
+        _rewrite(cohort, waves, before, refreshed(before, waves, times=True))
 
 
 def follow_up_recorded(*, follow_up: AlertFollowUp) -> None:
@@ -254,7 +308,7 @@ def follow_up_recorded(*, follow_up: AlertFollowUp) -> None:
         if (stored[2], stored[1]) != earlier:
             CohortSummary.objects.filter(cohort=cohort).update(fingerprint="")
             return
-        waves = _cohort_waves(cohort)
+        waves = cohort_waves(cohort)
         after = dyad_facts(cohort=cohort, waves=waves, dyad_ids=[follow_up.dyad_id])
         key = (follow_up.wave_id, follow_up.reason)
         before = [replace(facts, followed=facts.followed - {key}) for facts in after]
@@ -276,7 +330,14 @@ def _rewrite(
         shard = by_shard[facts.id % SHARDS]
         by_shard[facts.id % SHARDS] = tallies.total([shard, tallies.difference(new, was)])
     _add_counts(cohort.pk, by_shard)
-    OpenAlert.objects.filter(dyad_id__in=[facts.id for facts in after]).delete()
+    ids = [facts.id for facts in after]
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'DELETE FROM "{OpenAlert._meta.db_table}" '
+                f"WHERE dyad_id IN ({', '.join(['%s'] * len(ids))})",
+                ids,
+            )
     _insert_alerts(cohort.pk, after, waves, cohort.program.constants.alert_days_before_close)
 
 
@@ -305,25 +366,30 @@ def _add_counts(cohort_id: int, by_shard: dict[int, Counts]) -> None:
             )
 
 
+ALERT_COLUMNS = (
+    "cohort_id", "dyad_id", "wave_id", "reason", "timed", "raised_at", "raised_sort", "code",
+    "wave_number", "rank",
+)  # fmt: skip
+
+
 def _insert_alerts(
     cohort_id: int, dyads: Iterable[DyadFacts], waves: Sequence[WaveFacts], days: int
 ) -> None:
-    OpenAlert.objects.bulk_create(
-        [
-            OpenAlert(
-                cohort_id=cohort_id,
-                dyad_id=row.dyad,
-                wave_id=row.wave.id,
-                reason=row.reason,
-                timed=row.timed,
-                raised_at=row.raised_at,
-                raised_sort=row.raised_at or EPOCH,
-                code=row.code,
-                wave_number=row.wave.number,
-                rank=row.rank,
+    """Insert the dyads' open alerts: one plain statement (per 500), as a submit needs."""
+    moment = connection.ops.adapt_datetimefield_value
+    rows = [
+        (cohort_id, row.dyad, row.wave.id, row.reason, row.timed, moment(row.raised_at),
+         moment(row.raised_at or EPOCH), row.code, row.wave.number, row.rank)
+        for facts in dyads
+        for row in tallies.dyad_alerts(facts, waves, days)
+    ]  # fmt: skip
+    columns = ", ".join(f'"{c}"' for c in ALERT_COLUMNS)
+    marks = "(" + ", ".join(["%s"] * len(ALERT_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            part = rows[start : start + 500]
+            cursor.execute(
+                f'INSERT INTO "{OpenAlert._meta.db_table}" ({columns}) '
+                f"VALUES {', '.join([marks] * len(part))}",
+                [value for row in part for value in row],
             )
-            for facts in dyads
-            for row in tallies.dyad_alerts(facts, waves, days)
-        ],
-        batch_size=2000,
-    )

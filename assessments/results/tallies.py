@@ -46,6 +46,7 @@ class WaveFacts:
     id: int
     number: int
     closes_at: dt.datetime
+    opens_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,6 +141,21 @@ def missing_items(*, response: Response) -> list[Item]:
     )
 
 
+def _unanswered(response: Response) -> int:
+    """How many items of the survey have no answer: one plain statement, as every submit
+    asks it (``missing_items`` names them, for the rare submit that is refused)."""
+    sql = f"""
+        SELECT count(*) FROM "{Item._meta.db_table}" i
+        JOIN assessments_subscale s ON s.id = i.subscale_id
+        JOIN assessments_battery b ON b.id = s.battery_id
+        WHERE b.instrument_id = %s AND NOT EXISTS (
+            SELECT 1 FROM "{Answer._meta.db_table}" a
+            WHERE a.response_id = %s AND a.item_id = i.id)"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [response.wave.instrument_id, response.pk])
+        return cursor.fetchone()[0]
+
+
 def response_submit(*, response: Response) -> Response:
     """Submit once. A second submit (double click, another tab) returns the same response.
 
@@ -152,21 +167,22 @@ def response_submit(*, response: Response) -> Response:
         # other dyads of the wave submit at the same time.
         locked = (
             Response.objects.select_for_update(of=("self", "dyad"))
-            .select_related("wave", "dyad")
+            .select_related("wave", "dyad__cohort__program")
             .get(pk=response.pk)
         )
         if locked.is_submitted:
             return locked
         _ensure_editable(locked)
-        missing = missing_items(response=locked)
-        if missing:
+        if _unanswered(locked):
+            missing = missing_items(response=locked)
             raise ValidationError([item.code for item in missing], code="missing")
         now = timezone.now()
         Response.objects.filter(pk=locked.pk, status=Response.Status.DRAFT).update(
             status=Response.Status.SUBMITTED, submitted_at=now, updated_at=now
         )
+        # Only this dyad is scored, and the cohort's aggregates take its difference.
         results_recompute(
             cohort=locked.dyad.cohort, dyad_ids=[locked.dyad_id], from_wave=locked.wave.number
         )
-    locked.refresh_from_db()
+    locked.status, locked.submitted_at, locked.updated_at = Response.Status.SUBMITTED, now, now
     return locked
