@@ -10,6 +10,11 @@
   const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const pending = new Map();
   let timer = null;
+  let inFlight = 0; // posts not yet answered
+
+  // "Saved." only once every answer given so far is stored, not when an earlier post
+  // returns while a later one is still on its way.
+  function settled() { return !pending.size && !timer && !inFlight; }
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -30,24 +35,29 @@
     const body = new URLSearchParams(Array.from(pending.entries()));
     const sent = new Map(pending);
     pending.clear();
+    inFlight += 1;
+    let reply;
     try {
-      const reply = await fetch(url, {
+      reply = await fetch(url, {
         method: "POST",
         headers: { "X-CSRFToken": token },
         body: body,
         credentials: "same-origin",
         keepalive: true,
       });
-      if (reply.ok) { say("Saved."); return; }
-      const data = await reply.json().catch(() => ({}));
-      if (reply.status === 409) { refuse(data.errors || []); return; }
-      say((data.errors || ["Not saved."]).join(" "));
     } catch (error) {
       // A network blip: keep the answers and try again shortly.
+      inFlight -= 1;
       sent.forEach((value, name) => { if (!pending.has(name)) pending.set(name, value); });
       say("Offline: your answers will be saved when the connection returns.");
-      timer = setTimeout(flush, 3000);
+      if (!timer) timer = setTimeout(flush, 3000);
+      return;
     }
+    inFlight -= 1;
+    if (reply.ok) { if (settled()) say("Saved."); return; }
+    const data = await reply.json().catch(() => ({}));
+    if (reply.status === 409) { refuse(data.errors || []); return; }
+    say((data.errors || ["Not saved."]).join(" "));
   }
 
   form.addEventListener("change", function (event) {
