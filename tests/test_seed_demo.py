@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.models import Answer, DyadWaveResult, Response, Wave
+from assessments.models import Answer, DyadWaveResult, Invitation, Response, Wave
 from assessments.services import results_recompute
 from relationships.models import Cohort, Dyad, Participant, User
 
@@ -98,3 +98,36 @@ def test_another_cohort_gets_its_own_people_and_no_demo_logins(db):
 def test_a_cohort_that_is_not_a_slug_is_refused(db):
     with pytest.raises(CommandError, match="must be a slug"):
         call_command("seed_demo", "--cohort", "Big Cohort", verbosity=0)
+
+
+def test_the_demo_cohort_and_its_dyads_start_before_the_first_wave(demo):
+    first = demo.waves.order_by("number").first()
+    assert demo.started_on < first.opens_at.date()
+    assert not demo.dyads.filter(started_on__gt=demo.started_on).exists()
+
+
+def test_a_demo_made_with_a_start_of_today_is_moved_before_its_first_wave(demo):
+    today = demo.waves.order_by("number").last().closes_at.date()
+    Cohort.objects.filter(pk=demo.pk).update(started_on=today)
+    demo.dyads.update(started_on=today)
+    call_command("seed_demo", "--dyads", "16", "--waves", "3")
+    demo.refresh_from_db()
+    assert demo.started_on < demo.waves.order_by("number").first().opens_at.date()
+    assert set(demo.dyads.values_list("started_on", flat=True)) == {demo.started_on}
+
+
+def test_everyone_who_answered_a_closed_wave_was_invited_and_the_open_wave_is_left_to_invite(
+    demo,
+):
+    for wave in demo.waves.all():
+        submitted = Response.objects.submitted().filter(wave=wave)
+        invited = Invitation.objects.filter(wave=wave, sent_at__isnull=False)
+        pairs = set(submitted.values_list("dyad_id", "respondent_id"))
+        assert pairs <= set(invited.values_list("dyad_id", "participant_id"))
+        assert invited.count() >= submitted.count() > 0
+    open_wave = demo.waves.order_by("number").last()
+    drafts = Response.objects.filter(wave=open_wave, status=Response.Status.DRAFT)
+    assert drafts.exists()
+    assert not Invitation.objects.filter(
+        wave=open_wave, participant_id__in=drafts.values("respondent_id")
+    ).exists()

@@ -24,7 +24,7 @@ from relationships.models import Cohort, Dyad
 from .. import charts, presenters
 from .alerts import alerts_frame, follow_ups_frame, newest_first, raised_at, split_alerts
 from .frames import dyad_results_frame
-from .waves import cohort_waves, opened, wave_labels
+from .waves import cohort_waves, opened, since_start, wave_labels
 
 SIDES = (*rules.ROLES, "dyad")
 SCORES = tuple(f"{score.lower()}_{side}" for score in rules.SCORE_COLUMNS for side in SIDES)
@@ -48,10 +48,11 @@ def dyad_detail(*, dyad: Dyad, cohort: Cohort, profile_wave: int | None = None) 
     """Everything the dyad page shows, from the dyad's stored results (six queries)."""
     now = timezone.now()
     constants = cohort.program.constants
-    waves = opened(cohort_waves(cohorts=[cohort]), now)
     results = {r.wave_id: r for r in DyadWaveResult.objects.filter(dyad=dyad)}
     rows = Response.objects.filter(dyad=dyad).annotate(first_answer=Min("answers__answered_at"))
     rows = list(rows.values_list("wave_id", "role", "status", "submitted_at", "first_answer"))
+    answered = {*results, *(row[0] for row in rows)}
+    waves = since_start(opened(cohort_waves(cohorts=[cohort]), now), dyad, answered)
     responses = [row[:4] for row in rows]
     first_answers = {(wave_id, role): first for wave_id, role, _s, _at, first in rows}
     invitations = _invitations(dyad)

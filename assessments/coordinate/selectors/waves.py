@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import Invitation, Response, Wave
-from relationships.models import Cohort
+from relationships.models import Cohort, Dyad
 
 
 def cohort_waves(*, cohorts: Iterable[Cohort]) -> list[Wave]:
@@ -22,6 +22,18 @@ def cohort_waves(*, cohorts: Iterable[Cohort]) -> list[Wave]:
 
 def opened(waves: Iterable[Wave], now: dt.datetime) -> list[Wave]:
     return [wave for wave in waves if wave.opens_at <= now]
+
+
+def since_start(waves: Iterable[Wave], dyad: Dyad, answered: Iterable[int] = ()) -> list[Wave]:
+    """The waves a dyad takes part in: those still open on the day it started or later,
+    and any earlier one it has answers or results in (``answered``: wave ids; a dyad
+    imported with its history keeps that history)."""
+    kept = set(answered)
+    return [
+        wave
+        for wave in waves
+        if wave.pk in kept or timezone.localdate(wave.closes_at) >= dyad.started_on
+    ]
 
 
 def current_wave(waves: list[Wave], now: dt.datetime) -> Wave | None:

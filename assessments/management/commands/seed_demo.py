@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from assessments import demo
 from assessments.instruments import SLUG, InvalidDefinition, read_definition
-from assessments.models import Answer, Instrument, Item, Response, Wave
+from assessments.models import Answer, Instrument, Invitation, Item, Response, Wave
 from assessments.services import instrument_load, results_recompute
 from relationships.codes import fresh_codes
 from relationships.models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
@@ -30,6 +30,7 @@ FIRST = "Ana Ben Chloé Dev Eli Fatima Gus Hana Ivo Jun Kemal Lena Malik Nia Oma
 LAST = "Okafor Lindqvist Moreau Tanaka Silva Novak Haddad Kowalski Mensah Rossi Park Ortiz".split()
 WAVE_SPACING = dt.timedelta(days=90)
 WAVE_LENGTH = dt.timedelta(days=30)
+COHORT_LEAD = dt.timedelta(days=14)  # a cohort starts two weeks before its first wave
 
 
 class Command(BaseCommand):
@@ -65,9 +66,10 @@ class Command(BaseCommand):
             raise CommandError("--cohort must be a slug: lowercase letters, digits and '-'.")
         slug = cohort
         with transaction.atomic():
-            cohort = self._program_and_cohort(slug)
+            first_opens = _first_opens(waves)
+            cohort = self._program_and_cohort(slug, first_opens.date() - COHORT_LEAD)
             self._demo_staff(cohort.program)
-            wave_rows = self._waves(cohort, instrument, waves)
+            wave_rows = self._waves(cohort, instrument, waves, first_opens)
             pairs = self._dyads(cohort, dyads)
             new_dyads = [(i, d) for i, d, created in pairs if created]
             self._answers(instrument, wave_rows, new_dyads, seed)
@@ -82,7 +84,9 @@ class Command(BaseCommand):
         for role, email in LOGINS:
             self.stdout.write(f"  {role:<12} {email:<28} password: {DEMO_PASSWORD}")
 
-    def _program_and_cohort(self, slug: str) -> Cohort:
+    def _program_and_cohort(self, slug: str, started_on: dt.date) -> Cohort:
+        """The demo program and cohort; the cohort starts before its first wave opens
+        (a demo made before that rule has its start, and its dyads', moved back)."""
         program, _ = Program.objects.get_or_create(
             slug="demo",
             defaults={
@@ -91,8 +95,14 @@ class Command(BaseCommand):
             },
         )
         cohort, _ = Cohort.objects.get_or_create(
-            program=program, slug=slug, defaults={"name": f"{slug} cohort"}
+            program=program,
+            slug=slug,
+            defaults={"name": f"{slug} cohort", "started_on": started_on},
         )
+        if cohort.started_on > started_on:
+            cohort.dyads.filter(started_on__gt=started_on).update(started_on=started_on)
+            cohort.started_on = started_on
+            cohort.save(update_fields=["started_on"])
         return cohort
 
     def _user(self, email: str, first: str, last: str, **extra) -> tuple[User, bool]:
@@ -109,13 +119,13 @@ class Command(BaseCommand):
         coordinator, _ = self._user("coordinator@example.org", "Cora", "Coordinator")
         CoordinatorMembership.objects.get_or_create(program=program, user=coordinator)
 
-    def _waves(self, cohort: Cohort, instrument: Instrument, count: int) -> list[Wave]:
-        # The last wave is open now; earlier ones closed at three-month steps.
-        last_opens = timezone.now().replace(microsecond=0) - dt.timedelta(days=10)
+    def _waves(
+        self, cohort: Cohort, instrument: Instrument, count: int, first_opens: dt.datetime
+    ) -> list[Wave]:
         existing = {wave.number: wave for wave in cohort.waves.all()}
         waves = []
         for number in range(1, count + 1):
-            opens = last_opens - WAVE_SPACING * (count - number)
+            opens = first_opens + WAVE_SPACING * (number - 1)
             wave = existing.get(number) or Wave.objects.create(
                 cohort=cohort,
                 number=number,
@@ -201,6 +211,29 @@ class Command(BaseCommand):
                 if value != "skip"
             ]
             Answer.objects.bulk_create(answers, batch_size=5000)
+            Invitation.objects.bulk_create(
+                [i for response, _ in planned if (i := _invitation(response, now))],
+                batch_size=2000,
+            )
+
+
+def _invitation(response: Response, now: dt.datetime) -> Invitation | None:
+    """Everyone who answered was invited the day their wave opened (so the manage page's
+    "Invited" counts them); in the open wave only those who submitted, so that the demo
+    coordinator can still invite, and remind, the rest."""
+    wave = response.wave
+    if wave.closes_at > now and response.status != Response.Status.SUBMITTED:
+        return None
+    return Invitation(
+        wave=wave, dyad=response.dyad, participant=response.respondent, sent_at=wave.opens_at
+    )
+
+
+def _first_opens(waves: int) -> dt.datetime:
+    """When the first of ``waves`` opens: the last is open now, opened ten days ago, and
+    earlier ones closed at three-month steps."""
+    last_opens = timezone.now().replace(microsecond=0) - dt.timedelta(days=10)
+    return last_opens - WAVE_SPACING * (waves - 1)
 
 
 def _email(role: str, index: int, cohort: str = "2026") -> str:
