@@ -160,7 +160,7 @@ def codebook_rows(items: pd.DataFrame, subscales: list[str]) -> Iterator[list[An
         for file in ("respondent",):
             yield [
                 file, item.item, f"raw answer to {item.item}", "integer",
-                f"{item.scale_min}..{item.scale_max}; empty = not applicable or missing",
+                scale_values(item.scale_min, item.scale_max, item.scale_labels),
                 item.text_mentor, item.text_protege, item.battery, item.subscale,
                 "true" if item.reverse_keyed else "false",
             ]  # fmt: skip
@@ -168,6 +168,18 @@ def codebook_rows(items: pd.DataFrame, subscales: list[str]) -> Iterator[list[An
         yield ["respondent", code, f"subscale score {code} (mean of answered items, reverse "
                "keyed)", "float", "scale units; empty when too few items", "", "",
                code.split("-")[0], code, ""]  # fmt: skip
+
+
+def scale_values(low: int, high: int, labels: Sequence[str]) -> str:
+    """The codebook's ``values`` of an answer: the range, then each labelled point as
+    ``N = label``: ``1..7; 1 = Strongly disagree; …; 7 = Strongly agree; empty = …``.
+
+    The labelled files (``labelled``) and read_cohort.R take their value labels from this
+    text, so a ``;`` inside a point's label becomes ``,``.
+    """
+    points = zip(range(low, high + 1), [*labels, *[""] * (high - low + 1)], strict=False)
+    named = [f"{value} = {label.replace(';', ',')}" for value, label in points if label]
+    return "; ".join([f"{low}..{high}", *named, "empty = not applicable or missing"])
 
 
 FIXED = [
@@ -248,9 +260,20 @@ dyad.csv        one row per dyad and wave with a submission: both partners' scor
 pairwise.csv    one row per submitted response with the partner's scores beside the
                 actor's, for actor-partner models
 codebook.csv    one row per column of the files above, with item wordings
+respondent.sav, dyad.sav
+                the respondent and dyad files for SPSS, with variable and value labels
+                from the codebook
+respondent.dta, dyad.dta
+                the same for Stata
+read_cohort.R   reads the CSV files into R data frames, typed and labelled from the
+                codebook (base R only): source("read_cohort.R"); read_cohort(".")
 
 People and dyads appear only as research codes. Numbers use a dot as decimal separator;
 missing values are empty cells. Cells that a spreadsheet would read as a formula start
 with an apostrophe. The respondent, dyad and pairwise files of one export are scored
 under the same rule and constants, named in their last column, rule_version.
+
+In the .sav and .dta files a variable is named as its CSV column with '-' made '_'
+(REL-LG-1 is REL_LG_1); role, state, congruence and transition are numbered 1, 2, ...
+in the order the codebook lists their values, which are the value labels.
 """

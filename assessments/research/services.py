@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import tempfile
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 from django.db import connection
@@ -28,11 +30,15 @@ from ..measurement import pipeline
 from ..measurement.rules import Constants
 from ..models import ExportLog
 from ..services import results_recompute
-from . import files, pgcopy
+from . import files, labelled, pgcopy
 from . import selectors as reads
 
 FORMATS = ("long", "respondent", "dyad", "pairwise", "codebook")
 SCORED = ("respondent", "dyad", "pairwise")
+LABELLED = labelled.FORMATS
+# What a download gets as one zip: every file, or the two files of a labelled format.
+ARCHIVES = ("zip", *LABELLED)
+R_SCRIPT = Path(__file__).with_name("read_cohort.R")
 
 
 class Counted:
@@ -156,17 +162,101 @@ def respondent_frames(
         yield files.respondent_frame(scores, batch.answers, batch.codes, **same)
 
 
-def export_zip(*, cohort: Cohort) -> tuple[bytes, int]:
-    """All five files and a README in one zip; returns the bytes and the total row count."""
+def labelled_write(
+    *, cohort: Cohort, format: str, folder: Path, stem: str, constants: Constants | None = None
+) -> tuple[list[Path], int]:
+    """Write the respondent and dyad files as ``format`` (``sav`` or ``dta``) into
+    ``folder``, named ``<stem>-respondent.<format>`` and ``<stem>-dyad.<format>``; return
+    their paths and their data rows together.
+
+    Each is its CSV file as ``export_stream`` writes it, spooled to a temporary file and
+    labelled from the codebook's rows (``labelled``), so its numbers are the CSV's. One
+    file's table is in memory at a time. Raises ``ValueError`` for another format.
+    """
+    if format not in LABELLED:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(LABELLED)}")
+    if constants is None:
+        constants = results_refresh(cohort=cohort)
+    with tempfile.TemporaryDirectory() as scratch:
+        sources = {n: _spool(cohort, n, constants, Path(scratch))[0] for n in labelled.FILES}
+        return _label(cohort, format, sources, folder, stem)
+
+
+def archive_write(*, cohort: Cohort, format: str, target: IO[bytes]) -> int:
+    """Write into ``target`` the zip that ``format`` (``ARCHIVES``) downloads; return the
+    data rows of its files together (of the CSV files only, for ``zip``).
+
+    ``zip``: the five CSV files, the respondent and dyad files for SPSS and for Stata
+    (made from those CSV files), read_cohort.R and a README; ``sav`` or ``dta``: the
+    respondent and dyad files in that format. Files are made in a temporary folder and
+    copied into the archive, so memory holds at most one labelled file's table.
+    """
+    if format not in ARCHIVES:
+        raise ValueError(f"unknown archive {format!r}; use one of {', '.join(ARCHIVES)}")
     constants = results_refresh(cohort=cohort)
-    buffer, total = io.BytesIO(), 0
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in FORMATS:
-            chunks, counted = export_stream(cohort=cohort, format=name, constants=constants)
-            archive.writestr(f"{cohort.program.slug}-{cohort.slug}-{name}.csv", "".join(chunks))
-            total += counted.count
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        folder = Path(scratch)
+        if format != "zip":
+            paths, rows = labelled_write(
+                cohort=cohort, format=format, folder=folder, stem=_stem(cohort),
+                constants=constants,
+            )  # fmt: skip
+            _archive(archive, paths)
+            return rows
+        spooled = {name: _spool(cohort, name, constants, folder) for name in FORMATS}
+        _archive(archive, [path for path, _ in spooled.values()])
+        sources = {name: spooled[name][0] for name in labelled.FILES}
+        for name in LABELLED:
+            _archive(archive, _label(cohort, name, sources, folder, _stem(cohort))[0])
+        archive.write(R_SCRIPT, R_SCRIPT.name)
         archive.writestr("README.txt", files.README)
-    return buffer.getvalue(), total
+    return sum(rows for _, rows in spooled.values())
+
+
+def _stem(cohort: Cohort) -> str:
+    return f"{cohort.program.slug}-{cohort.slug}"
+
+
+def _spool(cohort: Cohort, name: str, constants: Constants, folder: Path) -> tuple[Path, int]:
+    """One CSV file written into ``folder`` under its download name; its data rows."""
+    chunks, counted = export_stream(cohort=cohort, format=name, constants=constants)
+    path = folder / f"{_stem(cohort)}-{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.writelines(chunks)
+    return path, counted.count
+
+
+def _label(
+    cohort: Cohort, format: str, sources: dict[str, Path], folder: Path, stem: str
+) -> tuple[list[Path], int]:
+    """The CSV files ``sources`` (by file name) written labelled as ``format``."""
+    codebook = list(_file(cohort, "codebook", None)[1])
+    paths, total = [], 0
+    for name, source in sources.items():
+        paths.append(folder / f"{stem}-{name}.{format}")
+        total += labelled.write_labelled(
+            source=source,
+            columns=labelled.codebook_columns(codebook, file=name),
+            format=format,
+            target=paths[-1],
+            file_label=f"{cohort.path} {name} file",
+        )
+    return paths, total
+
+
+def _archive(archive: zipfile.ZipFile, paths: list[Path]) -> None:
+    for path in paths:
+        archive.write(path, path.name)
+
+
+def export_zip(*, cohort: Cohort) -> tuple[bytes, int]:
+    """Every file of ``archive_write``'s ``zip`` as bytes, and the CSV files' row count."""
+    buffer = io.BytesIO()
+    rows = archive_write(cohort=cohort, format="zip", target=buffer)
+    return buffer.getvalue(), rows
 
 
 def export_log(

@@ -4,4 +4,7 @@ from . import views
 
 app_name = "exports"
 
-urlpatterns = [path("", views.exports_page, name="index")]
+urlpatterns = [
+    path("", views.exports_page, name="index"),
+    path("guide/", views.exports_guide, name="guide"),
+]

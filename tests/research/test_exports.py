@@ -156,10 +156,12 @@ def test_the_command_writes_a_file_and_logs_the_export(cohort, tmp_path):
     )
 
 
-def test_the_zip_holds_five_files_and_a_readme(cohort):
+def test_the_zip_holds_every_file_the_r_script_and_a_readme(cohort):
     data, rows = export_zip(cohort=cohort)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert sorted(names) == sorted([f"demo-2026-{f}.csv" for f in FORMATS] + ["README.txt"])
+    labelled = [f"demo-2026-{f}.{x}" for x in ("sav", "dta") for f in ("respondent", "dyad")]
+    csvs = [f"demo-2026-{f}.csv" for f in FORMATS]
+    assert sorted(names) == sorted([*csvs, *labelled, "read_cohort.R", "README.txt"])
     assert rows > 0
 
 
@@ -192,7 +194,8 @@ def test_the_page_offers_the_zip(client, cohort):
     client.force_login(User.objects.get(email="admin@example.org"))
     reply = client.get("/exports/", {"cohort": cohort.pk, "format": "zip"})
     assert reply["Content-Type"] == "application/zip"
-    assert "README.txt" in zipfile.ZipFile(io.BytesIO(reply.content)).namelist()
+    data = b"".join(reply.streaming_content)
+    assert "README.txt" in zipfile.ZipFile(io.BytesIO(data)).namelist()
 
 
 @pytest.mark.parametrize("format", ["respondent", "pairwise"])

@@ -4,30 +4,61 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from assessments.research.services import FORMATS, export_log, export_stream, export_zip
+from assessments.research.services import (
+    FORMATS,
+    LABELLED,
+    archive_write,
+    export_log,
+    export_stream,
+    labelled_write,
+)
 from relationships.models import Cohort
+
+OUTPUT_HELP = (
+    "file to write (default stdout; zip, sav and dta need it). sav and dta write two "
+    "files, the respondent and the dyad file, named from FILE: -o out/demo.sav writes "
+    "out/demo-respondent.sav and out/demo-dyad.sav; an existing folder gets "
+    "PROGRAM-COHORT-respondent.sav and PROGRAM-COHORT-dyad.sav"
+)
 
 
 class Command(BaseCommand):
-    help = "Write a cohort's pseudonymised research file (DESIGN §6.2) to stdout or a file."
+    help = (
+        "Write a cohort's pseudonymised research file (DESIGN §6.2) to stdout or a file: "
+        "CSV (long, respondent, dyad, pairwise, codebook), the respondent and dyad files "
+        "labelled for SPSS (sav) or Stata (dta), or a zip of every file. docs/exports.md "
+        "describes them."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("cohort", metavar="PROGRAM/COHORT")
-        parser.add_argument("--format", required=True, choices=[*FORMATS, "zip"])
-        parser.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
+        parser.add_argument("--format", required=True, choices=[*FORMATS, *LABELLED, "zip"])
+        parser.add_argument("-o", "--output", type=Path, metavar="FILE", help=OUTPUT_HELP)
 
     def handle(self, *args, cohort: str, format: str, output: Path | None, **options) -> None:
         found = self._cohort(cohort)
+        if output is None and format not in FORMATS:
+            raise CommandError(f"{format} needs -o FILE.")
         if format == "zip":
-            if output is None:
-                raise CommandError("A zip needs -o FILE.")
-            data, rows = export_zip(cohort=found)
-            output.write_bytes(data)
+            with output.open("wb") as handle:
+                rows = archive_write(cohort=found, format=format, target=handle)
+            written = [output]
+        elif format in LABELLED:
+            named = self._named(found, output)
+            written, rows = labelled_write(cohort=found, format=format, **named)
         else:
-            rows = self._write(found, format, output)
+            rows, written = self._write(found, format, output), [output]
         export_log(user=None, cohort=found, format=format, rows=rows, via="command")
         if output is not None:
-            self.stderr.write(f"{output}: {rows} rows")
+            self.stderr.write(f"{', '.join(map(str, written))}: {rows} rows")
+
+    def _named(self, cohort: Cohort, output: Path) -> dict:
+        """Folder and name stem of the two files of a labelled format."""
+        if output.is_dir():
+            return {"folder": output, "stem": f"{cohort.program.slug}-{cohort.slug}"}
+        if not output.parent.is_dir():
+            raise CommandError(f"No folder {output.parent} to write into.")
+        return {"folder": output.parent, "stem": output.stem}
 
     def _write(self, cohort: Cohort, format: str, output: Path | None) -> int:
         chunks, counted = export_stream(cohort=cohort, format=format)
