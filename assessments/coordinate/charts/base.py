@@ -43,6 +43,11 @@ FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, s
 BAND_OPACITY = 0.12
 REL_AXIS = (0.8, 7.2)  # the 1–7 REL scale with room for markers at its ends
 HEIGHT = 320
+# Charts drawn narrower than this (in CSS px: a phone held upright; a half-width chart on
+# a desktop is about 520) use their narrow layout, which ``static/js/charts.js`` merges
+# in from ``layout.meta.narrow``.
+NARROW_BELOW = 480
+KEY_FONT = 12
 DEFAULTS = Constants()
 # Keys whose text the builders compose from ``words`` with deliberate markup (<br>, <extra>).
 MARKUP_KEYS = frozenset({"hovertemplate", "hovertext"})
@@ -136,6 +141,41 @@ def empty(shown: go.Figure, message: str) -> go.Figure:
         font={"size": 15, "color": STATE_COLOURS["unplaced"]},
     )
     return shown
+
+
+def narrow(
+    shown: go.Figure,
+    *,
+    layout: dict[str, Any] | None = None,
+    data: list[dict[str, Any]] | None = None,
+) -> go.Figure:
+    """``shown`` with what changes when it is drawn narrower than ``NARROW_BELOW`` px:
+    ``layout`` keys and, per trace in trace order, ``data`` keys, each merged into the
+    figure's own (objects key by key; a list or a value replaces). Kept in
+    ``layout.meta.narrow``, which plotly.js carries without drawing anything of it."""
+    changes = {"below": NARROW_BELOW, "layout": layout or {}, "data": data or []}
+    shown.update_layout(meta={"narrow": changes})
+    return shown
+
+
+def colour_key(states: list[str], words: Words, y: float = -0.02) -> list[dict[str, Any]]:
+    """Annotations naming ``states`` in their colours, two a row from ``y`` (paper
+    units) down: the key of a narrow figure whose own labels would not fit."""
+    return [
+        {
+            "text": f"■ {words[state]}",
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5 * (index % 2),
+            "y": y,
+            "yshift": -20 * (index // 2),
+            "xanchor": "left",
+            "yanchor": "top",
+            "showarrow": False,
+            "font": {"size": KEY_FONT, "color": STATE_COLOURS[state]},
+        }
+        for index, state in enumerate(states)
+    ]
 
 
 def rgba(colour: str, alpha: float) -> str:

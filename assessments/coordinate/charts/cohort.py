@@ -16,8 +16,10 @@ from .base import (
     STATES,
     Words,
     axis,
+    colour_key,
     empty,
     figure,
+    narrow,
     rgba,
     wave_axis,
 )
@@ -65,7 +67,30 @@ def transitions_figure(links: pd.DataFrame, waves: pd.DataFrame, words: Words) -
             showarrow=False,
             font={"size": 12},
         )
-    return shown
+    return _narrow_sankey(shown, nodes, words)
+
+
+def _narrow_sankey(shown: go.Figure, nodes: pd.DataFrame, words: Words) -> go.Figure:
+    """On a phone the node labels run into each other and across the flows: the nodes go
+    unlabelled, a colour key under the diagram names the states, and hovering a node
+    still names its state."""
+    states = [state for state in STATES if state in set(nodes["state"])]
+    rows = (len(states) + 1) // 2
+    hover = [
+        f"%{{customdata}}: {words[state]}<br>%{{value}}<extra></extra>" for state in nodes["state"]
+    ]
+    return narrow(
+        shown,
+        layout={
+            "height": HEIGHT + 40 + 20 * rows,
+            "margin": {"b": 16 + 20 * rows},
+            "annotations": [
+                *shown.to_plotly_json()["layout"]["annotations"],
+                *colour_key(states, words),
+            ],
+        },
+        data=[{"node": {"label": [""] * len(nodes), "hovertemplate": hover}}],
+    )
 
 
 def _sankey(nodes: pd.DataFrame, links: pd.DataFrame, label_of: dict, words: Words) -> go.Sankey:

@@ -21,6 +21,7 @@ from .base import (
     band_edges,
     empty,
     figure,
+    narrow,
     numbers,
     plain_text,
     rel_to_position,
@@ -78,7 +79,10 @@ def trajectory_figure(
     for role, dash in (("mentor", "dot"), ("protege", "dash")):
         shown.add_trace(_partner_line(trajectory, role, dash, words))
     shown.add_trace(_dyad_line(trajectory, words))
-    return shown
+    return narrow(
+        shown,
+        layout={"margin": {"r": 28}, "annotations": _band_labels_aside(edges, words)},
+    )
 
 
 def _partner_line(trajectory: pd.DataFrame, role: str, dash: str, words: Words) -> go.Scatter:
@@ -111,9 +115,32 @@ def _dyad_line(trajectory: pd.DataFrame, words: Words) -> go.Scatter:
     )
 
 
+def _middles(edges: tuple[float, float]) -> list[float]:
+    return [edges[0] / 2, (edges[0] + edges[1]) / 2, (edges[1] + 100) / 2]
+
+
+def _band_labels_aside(edges: tuple[float, float], words: Words) -> list[dict[str, Any]]:
+    """The band names turned upright in the right margin: on a phone the waves sit so
+    close that names inside the plot would lie on the last wave's markers."""
+    return [
+        {
+            "text": words[state],
+            "x": 1,
+            "xref": "paper",
+            "xanchor": "left",
+            "xshift": 2,
+            "y": y,
+            "yref": "y",
+            "textangle": -90,
+            "showarrow": False,
+            "font": {"color": STATE_COLOURS[state], "size": 11},
+        }
+        for state, y in zip(PLACED, _middles(edges), strict=True)
+    ]
+
+
 def _band_labels(shown: go.Figure, edges: tuple[float, float], words: Words) -> None:
-    middles = [edges[0] / 2, (edges[0] + edges[1]) / 2, (edges[1] + 100) / 2]
-    for state, y in zip(PLACED, middles, strict=True):
+    for state, y in zip(PLACED, _middles(edges), strict=True):
         shown.add_annotation(
             text=words[state],
             x=1,
@@ -177,4 +204,39 @@ def profile_figure(profile: pd.DataFrame, words: Words) -> go.Figure:
             customdata=profile["subscale"].tolist(),
             hovertemplate=f"%{{customdata}} {words[role]}: %{{x:.2f}}<extra></extra>",
         )
-    return shown
+    return _narrow_profile(shown, profile["title"].tolist())
+
+
+def _narrow_profile(shown: go.Figure, titles: list[str]) -> go.Figure:
+    """On a phone the subscale titles beside the bars would leave them no room: each
+    title goes above its pair of bars instead, across the whole width."""
+    gap = 0.45  # of each subscale's row: the room between pairs that holds a title
+    top = (1 - gap) / 2
+    labels = [
+        {
+            "text": title,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": index - top,
+            "yref": "y",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+        for index, title in enumerate(titles)
+    ]
+    return narrow(
+        shown,
+        layout={
+            "height": max(HEIGHT, 60 + 72 * len(titles)),
+            "bargap": gap,
+            "margin": {"l": 8},
+            "yaxis": {
+                "showticklabels": False,
+                "autorange": False,
+                "range": [len(titles) - 0.5, -0.9],
+            },
+            "annotations": labels,
+        },
+    )
