@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         DYAD_CREATED = "dyad.created", _("dyad added")
         DYADS_IMPORTED = "dyads.imported", _("dyads imported")
         DYAD_ENDED = "dyad.ended", _("dyad ended")
+        DYADS_DOWNLOADED = "dyads.downloaded", _("dyad list downloaded")
         RESPONSES_IMPORTED = "responses.imported", _("responses imported")
         SCORES_RECOMPUTED = "scores.recomputed", _("scores recomputed")
         TOKEN_REVOKED = "token.revoked", _("magic link revoked")

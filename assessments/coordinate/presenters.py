@@ -191,6 +191,32 @@ def rate_chart(rates: pd.DataFrame, words: dict[str, str]) -> Chart:
     )
 
 
+# --- program chart -----------------------------------------------------------------------
+
+
+def history_chart(history: pd.DataFrame, words: dict[str, str]) -> Chart:
+    """The cohorts' mean REL wave by wave from ``cohort, wave, mean_rel, n`` rows (``n``:
+    dyads where both partners have a REL score), cohorts in drawing order."""
+    words = {**words, "mean_rel": _("Mean REL (1–7)")}
+    rows = [
+        [r.cohort, f"{words['wave']} {r.wave}", number(r.mean_rel), r.n]
+        for r in history.itertuples()
+    ]
+    title = _("Mean relational score of each cohort, wave by wave")
+    headers = [_("Cohort"), _("Wave"), _("Mean REL"), _("Dyads")]
+    return Chart(
+        id="chart-cohorts",
+        title=title,
+        caption=_(
+            "One line per cohort: the mean REL (1–7) of its dyads where both partners have "
+            "one, at each wave number."
+        ),
+        figure=charts.figure_data(charts.cohort_history_figure(history, words)),
+        table=Table(title, headers, rows),
+        columns=12,
+    )
+
+
 # --- dyad charts -------------------------------------------------------------------------
 
 

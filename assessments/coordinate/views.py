@@ -44,8 +44,10 @@ def programs(request: HttpRequest) -> HttpResponse:
 @require_GET
 def program(request: HttpRequest, program: str) -> HttpResponse:
     found = program_or_404(request, program)
-    cohorts = program_overview(program=found)
-    return render(request, "coordinate/program.html", {"program": found, "cohorts": cohorts})
+    overview = program_overview(program=found)
+    context = {"program": found, "cohorts": overview.cohorts, "history": overview.history}
+    context["charts"] = [overview.chart] if overview.chart else []
+    return render(request, "coordinate/program.html", context)
 
 
 @login_required

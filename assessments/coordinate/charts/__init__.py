@@ -32,6 +32,7 @@ from .counts import (
     transition_counts,
 )
 from .dyad import band_shapes, profile_figure, trajectory_figure
+from .program import cohort_history_figure
 
 __all__ = [
     "PLACED",
@@ -40,6 +41,7 @@ __all__ = [
     "agreement_figure",
     "band_edges",
     "band_shapes",
+    "cohort_history_figure",
     "counted_rates",
     "counted_states",
     "figure_data",

@@ -86,12 +86,18 @@ def cohort_counts(
     return CohortCounts(found, dyads, active)
 
 
-def wave_counts(*, cohorts: list[Cohort], waves: list[Wave], shown: list[Wave]) -> tuple:
-    """Several cohorts' counts of states, submissions and open alerts at ``shown`` (their
-    waves of interest), and each cohort's ``(dyads, active dyads)`` by id; ``waves`` are
-    all of the cohorts' waves. Two queries when the aggregates are current."""
+def wave_counts(
+    *,
+    cohorts: list[Cohort],
+    waves: list[Wave],
+    shown: list[Wave],
+    kinds: tuple[str, ...] = ("state", "submitted", "open"),
+) -> tuple:
+    """Several cohorts' counts of ``kinds`` (states, submissions and open alerts unless
+    told) at ``shown`` (their waves of interest), and each cohort's ``(dyads, active
+    dyads)`` by id; ``waves`` are all of the cohorts' waves. Two queries when the
+    aggregates are current."""
     shapes = aggregates.ensure_current(cohorts=cohorts, waves=waves)
-    kinds = ("state", "submitted", "open")
     rows = _summed(CohortCount.objects.filter(wave__in=shown, kind__in=kinds))
     return CohortCounts({(wave, name): (n, total) for wave, name, n, total in rows}), shapes
 
