@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
 DEV_ENV = DEBUG=1 SITE_URL=$(or $(SITE_URL),http://$(HOST))
 
-.PHONY: install lock run test lint format bench clean
+.PHONY: install lock run test lint format bench clean messages
 
 # The lock: requirements.txt (what a server runs) and requirements-dev.txt (that plus the
 # tools for tests and linting), compiled from pyproject.toml with every version pinned
@@ -53,6 +53,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The translation catalogues (locale/<language>/LC_MESSAGES/django.po) refreshed from the
+# code and templates, then compiled to the .mo files Django reads. Both are committed, so
+# running the app needs no gettext tools; this target does (apt-get install gettext).
+# Translate every new or changed entry before committing: tests/test_catalogues.py fails
+# on an empty or fuzzy one, or on a .mo older than its .po.
+MESSAGE_LANGUAGES = -l es -l fr
+MESSAGE_SKIP = --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench --ignore=docs \
+	--ignore=deploy --ignore=continuum.egg-info
+messages: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py makemessages --no-obsolete --add-location file \
+		$(MESSAGE_LANGUAGES) $(MESSAGE_SKIP)
+	$(DEV_ENV) $(PY) manage.py compilemessages $(MESSAGE_LANGUAGES) $(MESSAGE_SKIP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

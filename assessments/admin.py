@@ -48,7 +48,7 @@ class BatteryInline(admin.StackedInline):
 
 @admin.register(Instrument)
 class InstrumentAdmin(LockedWhenAnsweredMixin, admin.ModelAdmin):
-    list_display = ["code", "version", "title", "loaded_at"]
+    list_display = ["code", "version", "title", "languages", "loaded_at"]
     list_filter = ["code"]
     search_fields = ["code", "title"]
     inlines = [BatteryInline]
@@ -142,8 +142,8 @@ class AnswerInline(admin.TabularInline):
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
-    list_display = ["dyad", "role", "respondent", "wave", "status", "submitted_at"]
-    list_filter = ["status", "role", "wave__cohort__program", "wave__cohort"]
+    list_display = ["dyad", "role", "respondent", "wave", "status", "language", "submitted_at"]
+    list_filter = ["status", "role", "language", "wave__cohort__program", "wave__cohort"]
     search_fields = [
         "dyad__research_code",
         "respondent__research_code",

@@ -3,6 +3,11 @@
 A definition is plain data; this module checks it completely and reports every
 problem with its location (a JSON path such as ``batteries[0].subscales[1].items[2].mentor``)
 before anything is loaded. No Django imports: the loader lives in ``services.py``.
+
+Wording in several languages (``languages``, ``translations``) is described in
+``languages``; every declared language must be complete. A subscale may carry the growth
+``strategy`` (``title``, ``advice``) a results page suggests when it is among a partner's
+weakest.
 """
 
 from __future__ import annotations
@@ -13,16 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .languages import check_languages, check_translations, declared_languages
 from .measurement.rules import BATTERIES
 
 MAX_SCALE_POINTS = 11
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Subscale and item codes become CSV cells and column names: no spaces, commas or breaks.
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-INSTRUMENT_KEYS = {"code", "version", "title", "description", "batteries"}
-BATTERY_KEYS = {"code", "title", "intro_mentor", "intro_protege", "scale", "subscales"}
-SUBSCALE_KEYS = {"code", "title", "description", "items"}
-ITEM_KEYS = {"code", "mentor", "protege", "reverse_keyed", "allow_na"}
+INSTRUMENT_KEYS = {"code", "version", "title", "description", "languages", "translations",
+                   "batteries"}  # fmt: skip
+BATTERY_KEYS = {"code", "title", "intro_mentor", "intro_protege", "scale", "subscales",
+                "translations"}  # fmt: skip
+SUBSCALE_KEYS = {"code", "title", "description", "strategy", "items", "translations"}
+ITEM_KEYS = {"code", "mentor", "protege", "reverse_keyed", "allow_na", "translations"}
+STRATEGY_KEYS = {"title", "advice"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,9 @@ def validate_definition(data: dict[str, Any]) -> list[Problem]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         problems.append(Problem("version", "must be a whole number of at least 1"))
     _text(data, "title", "(top)", problems)
+    problems += [Problem(*found) for found in check_languages(data)]
+    languages = declared_languages(data)
+    _translated(data, "instrument", "(top)", "the instrument", languages, problems)
     batteries = data.get("batteries")
     if not isinstance(batteries, list) or not batteries:
         problems.append(Problem("batteries", "at least one battery is required"))
@@ -77,7 +89,33 @@ def validate_definition(data: dict[str, Any]) -> list[Problem]:
     seen: dict[str, str] = {}  # subscale and item codes share one namespace
     for index, battery in enumerate(batteries):
         _check_battery(battery, f"batteries[{index}]", seen_batteries, seen, problems)
+        _translated_parts(battery, f"batteries[{index}]", languages, problems)
     return problems
+
+
+def _translated_parts(battery: Any, where: str, languages: list[str], problems) -> None:
+    """The translation problems of a battery and of its subscales and items."""
+    if not isinstance(battery, dict):
+        return
+    _translated(battery, "battery", where, f"battery {battery.get('code')}", languages, problems)
+    for s_index, subscale in enumerate(_parts(battery, "subscales")):
+        at = f"{where}.subscales[{s_index}]"
+        label = f"subscale {subscale.get('code')}"
+        _translated(subscale, "subscale", at, label, languages, problems)
+        for i_index, item in enumerate(_parts(subscale, "items")):
+            label = f"item {item.get('code')}"
+            _translated(item, "item", f"{at}.items[{i_index}]", label, languages, problems)
+
+
+def _parts(obj: dict, key: str) -> list[dict]:
+    found = obj.get(key)
+    return [part for part in found if isinstance(part, dict)] if isinstance(found, list) else []
+
+
+def _translated(obj: dict, kind: str, where: str, label: str, languages, problems) -> None:
+    base = "" if where == "(top)" else where
+    found = check_translations(obj, kind=kind, where=base, label=label, languages=languages)
+    problems += [Problem(location.lstrip("."), message) for location, message in found]
 
 
 def _check_battery(battery: Any, where: str, seen_batteries, seen, problems) -> None:
@@ -138,12 +176,25 @@ def _check_subscale(subscale, where, battery_code, scale_ok, seen, problems) -> 
         _code_shape(code, where, problems)
         _unique(code, f"{where}.code", "subscale", seen, problems)
     _text(subscale, "title", where, problems)
+    _check_strategy(subscale, where, problems)
     items = subscale.get("items")
     if not isinstance(items, list) or not items:
         problems.append(Problem(f"{where}.items", f"subscale {code} has no items"))
         return
     for index, item in enumerate(items):
         _check_item(item, f"{where}.items[{index}]", code, seen, problems)
+
+
+def _check_strategy(subscale: dict, where: str, problems: list[Problem]) -> None:
+    if "strategy" not in subscale:
+        return
+    strategy = subscale["strategy"]
+    if not isinstance(strategy, dict):
+        problems.append(Problem(f"{where}.strategy", "must be an object with title and advice"))
+        return
+    _unknown_keys(strategy, STRATEGY_KEYS, f"{where}.strategy", problems)
+    for key in ("title", "advice"):
+        _text(strategy, key, f"{where}.strategy", problems, what=f"the strategy {key}")
 
 
 def _check_item(item, where, subscale_code, seen, problems) -> None:

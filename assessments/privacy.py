@@ -56,8 +56,9 @@ HISTORY_FIELDS: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
 
 def participant_data(*, participant: Participant) -> dict[str, Any]:
     """The participant's copy: ``participant`` (their own code, name and email; nobody
-    else's identity), ``answers`` (one per answer, drafts included, worded for their side)
-    and ``scores`` (their side of each stored result). Four queries whatever the waves."""
+    else's identity), ``answers`` (one per answer, drafts included, worded for their side
+    in the language they answered in) and ``scores`` (their side of each stored result).
+    Four queries whatever the waves."""
     answers = (
         Answer.objects.filter(response__respondent=participant)
         .order_by("response__wave__cohort_id", "response__wave__number", "response__role",
@@ -66,18 +67,21 @@ def participant_data(*, participant: Participant) -> dict[str, Any]:
             "response__wave__cohort__program__slug", "response__wave__cohort__slug",
             "response__wave__number", "response__dyad__research_code", "response__role",
             "item__code", "item__text_mentor", "item__text_protege", "value",
-            "response__status", "response__submitted_at",
+            "response__status", "response__submitted_at", "item__translations",
+            "response__language",
         )
     )  # fmt: skip
     rows = [
         {
             "program": program, "cohort": cohort, "wave": wave, "dyad": dyad, "role": role,
-            "item": item, "item_text": mentor_text if role == "mentor" else protege_text,
+            "item": item,
+            "item_text": (translations.get(language) or {}).get(role)
+            or (mentor_text if role == "mentor" else protege_text),
             "value": value, "status": status,
             "submitted_at": submitted.isoformat() if submitted else None,
         }
         for (program, cohort, wave, dyad, role, item, mentor_text, protege_text, value, status,
-             submitted) in answers
+             submitted, translations, language) in answers
     ]  # fmt: skip
     return {
         "participant": {

@@ -12,6 +12,7 @@ from relationships.models import Cohort
 
 from . import selectors
 from .instruments import InvalidDefinition, Problem, validate_definition
+from .languages import declared_languages, only_gains_languages, stored_translations
 from .measurement import pipeline
 from .models import Battery, Instrument, Item, Subscale
 from .results import aggregates, result_records, results_upsert
@@ -23,7 +24,14 @@ def instrument_load(*, definition: dict[str, Any]) -> tuple[Instrument, bool]:
 
     Loading the same code and version again with identical content changes nothing;
     with different content it is refused, because a published version never changes.
-    Raises ``InvalidDefinition`` listing every problem; nothing is written then.
+    Raises ``InvalidDefinition`` listing every problem (a declared language lacking a
+    text among them); nothing is written then. The first language's texts go into the
+    plain fields, the others into each part's ``translations``.
+
+    One change is taken, even once the version has responses: the same definition
+    with languages added after its own (and growth strategies where it had none). What
+    was asked, in every language it was asked in, stays as it was; the loaded version
+    gains the new wording (``_add_languages``).
     """
     problems = validate_definition(definition)
     if problems:
@@ -34,6 +42,8 @@ def instrument_load(*, definition: dict[str, Any]) -> tuple[Instrument, bool]:
     if existing is not None:
         if existing.definition == definition:
             return existing, False
+        if only_gains_languages(existing.definition, definition):
+            return _add_languages(existing, definition), False
         raise InvalidDefinition(
             [
                 Problem(
@@ -43,19 +53,68 @@ def instrument_load(*, definition: dict[str, Any]) -> tuple[Instrument, bool]:
                 )
             ]
         )
+    languages = declared_languages(definition)
     instrument = Instrument.objects.create(
         code=definition["code"],
         version=definition["version"],
         title=definition["title"],
         description=definition.get("description", ""),
         definition=definition,
+        languages=languages,
+        translations=stored_translations(definition, kind="instrument", languages=languages),
     )
-    _create_batteries(instrument, definition["batteries"])
+    _create_batteries(instrument, definition["batteries"], languages)
     return instrument, True
 
 
-def _create_batteries(instrument: Instrument, batteries: list[dict[str, Any]]) -> None:
+def _add_languages(instrument: Instrument, definition: dict[str, Any]) -> Instrument:
+    """Store the new languages' texts and strategies of an already loaded version.
+
+    Updates go through ``QuerySet.update`` (``bulk_update``), past the parts' lock on
+    purpose: ``only_gains_languages`` has checked that no asked wording changes.
+    """
+    languages = declared_languages(definition)
+    instrument.definition, instrument.languages = definition, languages
+    instrument.translations = stored_translations(
+        definition, kind="instrument", languages=languages
+    )
+    Instrument.objects.filter(pk=instrument.pk).update(
+        definition=definition, languages=languages, translations=instrument.translations
+    )
+    specs = {"battery": {}, "subscale": {}, "item": {}}
+    for battery in definition["batteries"]:
+        specs["battery"][battery["code"]] = battery
+        for subscale in battery["subscales"]:
+            specs["subscale"][subscale["code"]] = subscale
+            specs["item"].update({item["code"]: item for item in subscale["items"]})
+    parts = {
+        "battery": Battery.objects.filter(instrument=instrument),
+        "subscale": Subscale.objects.filter(battery__instrument=instrument),
+        "item": Item.objects.filter(subscale__battery__instrument=instrument),
+    }
+    for kind, queryset in parts.items():
+        rows = list(queryset)
+        for row in rows:
+            spec = specs[kind][row.code]
+            row.translations = stored_translations(spec, kind=kind, languages=languages)
+            strategy = spec.get("strategy", {})
+            row.strategy_title = strategy.get("title", "")
+            row.strategy_advice = strategy.get("advice", "")
+        fields = ["translations"]
+        if kind == "subscale":
+            fields += ["strategy_title", "strategy_advice"]
+        queryset.model.objects.bulk_update(rows, fields)
+    return instrument
+
+
+def _create_batteries(
+    instrument: Instrument, batteries: list[dict[str, Any]], languages: list[str]
+) -> None:
     items: list[Item] = []
+
+    def texts(spec: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+        return stored_translations(spec, kind=kind, languages=languages)
+
     for order, spec in enumerate(batteries):
         scale = spec["scale"]
         battery = Battery.objects.create(
@@ -67,6 +126,7 @@ def _create_batteries(instrument: Instrument, batteries: list[dict[str, Any]]) -
             scale_min=scale["min"],
             scale_max=scale["max"],
             scale_labels=scale["labels"],
+            translations=texts(spec, "battery"),
             order=order,
         )
         for sub_order, sub_spec in enumerate(spec["subscales"]):
@@ -75,6 +135,9 @@ def _create_batteries(instrument: Instrument, batteries: list[dict[str, Any]]) -
                 code=sub_spec["code"],
                 title=sub_spec["title"],
                 description=sub_spec.get("description", ""),
+                strategy_title=sub_spec.get("strategy", {}).get("title", ""),
+                strategy_advice=sub_spec.get("strategy", {}).get("advice", ""),
+                translations=texts(sub_spec, "subscale"),
                 order=sub_order,
             )
             items += [
@@ -85,6 +148,7 @@ def _create_batteries(instrument: Instrument, batteries: list[dict[str, Any]]) -
                     text_protege=item["protege"],
                     reverse_keyed=item.get("reverse_keyed", False),
                     allow_na=item.get("allow_na", False),
+                    translations=texts(item, "item"),
                     order=item_order,
                 )
                 for item_order, item in enumerate(sub_spec["items"])

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessments.measurement.rules import ALERT_TEXT
 from assessments.models import Role
 from assessments.tokens import invitation_url
+from relationships.languages import email_language
 
 from . import wording
 from .models import Delivery, Kind, MessageTemplate
@@ -68,8 +69,17 @@ def program_wording(program_id: int, kind: str, templates: Templates | None = No
     return Wording(wording.default_subject(kind), wording.default_body(kind))
 
 
+def long_date(moment: dt.datetime) -> str:
+    """``moment``'s day written out in the active language: "14 March 2027", "14 de
+    marzo de 2027", "14 mars 2027" (each language's own ``DATE_FORMAT``, English as
+    day-month-year)."""
+    language = translation.get_language() or "en"
+    shape = "j F Y" if language.startswith("en") else "DATE_FORMAT"
+    return date_format(timezone.localtime(moment), shape)
+
+
 def closes_on(wave) -> str:
-    return date_format(timezone.localtime(wave.closes_at), "j F Y")
+    return long_date(wave.closes_at)
 
 
 def participant_values(invitation) -> dict[str, str]:
@@ -81,7 +91,7 @@ def participant_values(invitation) -> dict[str, str]:
         "partner": dyad.name_in_dyad(dyad.partner_of(person)),
         "role": str(Role(dyad.role_of(person)).label).lower(),
         "program": dyad.cohort.program.name,
-        "wave": str(wave),
+        "wave": wave.label or _("Wave %(number)d") % {"number": wave.number},
         "closes_on": closes_on(wave),
         "link": invitation_url(invitation),
     }
@@ -89,14 +99,14 @@ def participant_values(invitation) -> dict[str, str]:
 
 def example_values(program_name: str, now) -> dict[str, str]:
     """Placeholders filled with made-up people, for a preview or a test message."""
-    closes = timezone.localtime(now) + dt.timedelta(days=14)
+    closes = now + dt.timedelta(days=14)
     return {
         "name": "Alex Example",
         "partner": "Sam Example",
         "role": str(Role.PROTEGE.label).lower(),
         "program": program_name,
         "wave": _("Wave %(number)d") % {"number": 1},
-        "closes_on": date_format(closes, "j F Y"),
+        "closes_on": long_date(closes),
         "link": _site(reverse("assessments:magic_link", args=["example-link-for-a-test"])),
     }
 
@@ -119,17 +129,24 @@ def filled_message(
 
 
 def _participant_message(delivery: Delivery, templates: Templates | None) -> EmailMessage:
+    """In the participant's language (``relationships.languages.email_language``): the
+    default wording, the role, the wave and the closing date; a program's own wording
+    goes out as the program wrote it."""
     invitation = delivery.invitation
-    program = invitation.dyad.cohort.program_id
-    chosen = program_wording(program, delivery.kind, templates)
-    return filled_message(chosen, participant_values(invitation), invitation.participant.email)
+    program = invitation.dyad.cohort.program
+    with translation.override(email_language(participant=invitation.participant, program=program)):
+        chosen = program_wording(program.pk, delivery.kind, templates)
+        values = participant_values(invitation)
+        return filled_message(chosen, values, invitation.participant.email)
 
 
 def _test_message(delivery: Delivery, templates: Templates | None, now) -> EmailMessage:
+    """In the program's default language, as a participant who has not chosen reads it."""
     kind = delivery.topic.rsplit("/", 1)[-1]
-    chosen = program_wording(delivery.program_id, kind, templates)
-    values = example_values(delivery.program.name, now)
-    return filled_message(chosen, values, delivery.recipient.email, _("[Test] "))
+    with translation.override(delivery.program.default_language):
+        chosen = program_wording(delivery.program_id, kind, templates)
+        values = example_values(delivery.program.name, now)
+        return filled_message(chosen, values, delivery.recipient.email, _("[Test] "))
 
 
 def _cohort_link(cohort, name: str, *extra: str) -> str:
@@ -184,9 +201,12 @@ def delivery_message(
     elif delivery.kind == Kind.TEST:
         message = _test_message(delivery, templates, now)
     elif delivery.kind == Kind.ALERT:
-        message = _alert_message(delivery)
+        with translation.override(settings.LANGUAGE_CODE):  # coordinators choose none
+            message = _alert_message(delivery)
     else:
-        message = _digest_message(delivery, digest_rows(program=delivery.program, now=now))
+        rows = digest_rows(program=delivery.program, now=now)
+        with translation.override(settings.LANGUAGE_CODE):
+            message = _digest_message(delivery, rows)
     message.metadata = {"delivery": str(delivery.pk)}
     return message
 

@@ -6,7 +6,7 @@ from django_ratelimit.decorators import ratelimit
 
 from assessments.survey import accounts
 
-from . import views
+from . import languages, views
 
 # Checking a reset token is checking a secret: throttled per client like the others.
 reset_confirm = ratelimit(key="ip", rate=accounts.PER_CLIENT, method="POST", block=True)(
@@ -16,6 +16,7 @@ reset_confirm = ratelimit(key="ip", rate=accounts.PER_CLIENT, method="POST", blo
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", languages.set_language, name="set_language"),
     path("start/", views.landing, name="landing"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/link/", accounts.signin_link, name="signin_link"),

@@ -1,7 +1,10 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .forms import ProgramAdminForm
 from .models import Cohort, CoordinatorMembership, Dyad, Participant, Program, User
 
 
@@ -53,7 +56,8 @@ class CohortInline(admin.TabularInline):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "share_partner_scores", "created_at"]
+    form = ProgramAdminForm
+    list_display = ["name", "slug", "default_language", "share_partner_scores", "created_at"]
     list_filter = ["share_partner_scores", "keep_research_data_on_erasure"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
@@ -98,6 +102,17 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ["research_code", "name", "user__email"]
     autocomplete_fields = ["user"]
     readonly_fields = ["research_code", "created_at", "deletion_requested_at", "erased_at"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":  # a choice among the interface's languages
+            choices = [("", _("not chosen")), *settings.LANGUAGES]
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(),
+                choices=choices,
+                required=False,
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description=_("email"), ordering="user__email")
     def email(self, participant: Participant) -> str:

@@ -17,6 +17,12 @@ from .codes import new_dyad_code, new_participant_code
 if TYPE_CHECKING:
     from assessments.measurement.rules import Constants
 
+
+def language_codes() -> list[str]:
+    """The codes of the interface's languages (``settings.LANGUAGES``), in their order."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
 NAME_IN_DYAD_HELP = _(
     "As this dyad's program names the person; its coordinators see this name, not the "
     "participant's own."
@@ -104,6 +110,19 @@ class Program(models.Model):
         blank=True,
         help_text=_('Overrides of the continuum-v1 constants, e.g. {"strain_cut": 2.5}.'),
     )
+    # Which interface languages the program's participants may choose, and the one they
+    # see (and their emails go out in) until they choose.
+    languages = models.JSONField(
+        _("languages offered"),
+        default=language_codes,
+        help_text=_("The languages participants of this program may choose."),
+    )
+    default_language = models.CharField(
+        _("default language"),
+        max_length=12,
+        default="en",
+        help_text=_("What participants see and receive until they choose a language."),
+    )
     coordinators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="CoordinatorMembership",
@@ -127,6 +146,22 @@ class Program(models.Model):
             Constants.from_overrides(self.placement_overrides or {})
         except ValueError as error:
             raise ValidationError({"placement_overrides": str(error)}) from error
+        self.clean_languages()
+
+    def clean_languages(self) -> None:
+        """The offered languages are known ones, at least one, and include the default."""
+        known = language_codes()
+        offered = self.languages if isinstance(self.languages, list) else []
+        if not offered or any(code not in known for code in offered):
+            raise ValidationError({"languages": _("Choose one or more of: %s.") % ", ".join(known)})
+        if self.default_language not in offered:
+            raise ValidationError(
+                {"default_language": _("The default language must be one the program offers.")}
+            )
+
+    def language_for(self, chosen: str) -> str:
+        """``chosen`` when the program offers it, else the program's default language."""
+        return chosen if chosen in self.languages else self.default_language
 
     @property
     def constants(self) -> Constants:
@@ -201,6 +236,12 @@ class Participant(models.Model):
     )
     gender = models.CharField(_("gender"), max_length=20, choices=Gender.choices, blank=True)
     gender_self_description = models.CharField(max_length=100, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=12,
+        blank=True,
+        help_text=_("The language the person chose; empty until they choose one."),
+    )
     race_ethnicity = models.CharField(
         _("race / ethnicity (self-described)"),
         max_length=200,

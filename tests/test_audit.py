@@ -71,7 +71,8 @@ def admin_form_post(client, url: str, fields: dict) -> object:
 def test_a_change_made_in_the_admin_is_recorded(client, cast):
     client.force_login(cast.admin)
     fields = {"name": "Bridges North", "slug": "bridges-north", "placement_overrides": "{}",
-              "keep_research_data_on_erasure": "on"}  # fmt: skip
+              "keep_research_data_on_erasure": "on", "languages": ["en", "es"],
+              "default_language": "en"}  # fmt: skip
     response = admin_form_post(client, reverse("admin:relationships_program_add"), fields)
     assert response.status_code == 302
     [event] = events(AuditEvent.Action.ADMIN_ADDITION)

@@ -57,6 +57,7 @@ EXPECTED = {
     "healthz": ALL,
     "login": ALL,
     "logout": {**dict.fromkeys(PERSONAS, 405)},
+    "set_language": dict.fromkeys(PERSONAS, 405),  # POST only, from the switcher
     "password_change": SIGNED_IN,
     "password_reset": ALL,
     "password_reset_done": ALL,
@@ -80,10 +81,13 @@ EXPECTED = {
     "coordinate:programs": {**COORDINATE, "other_coord": 200},
     "coordinate:program": COORDINATE,
     "coordinate:cohort_create": MANAGE,
+    "coordinate:program_languages": MANAGE,
     "coordinate:cohort": COORDINATE,
     "coordinate:alerts": COORDINATE,
     "coordinate:alert_follow_up": POST_ONLY,
     "coordinate:psychometrics": COORDINATE,
+    "coordinate:dyad_list": COORDINATE,
+    "coordinate:report": COORDINATE,
     "coordinate:manage": MANAGE,
     "coordinate:wave_create": MANAGE,
     "coordinate:wave_edit": MANAGE,
@@ -105,6 +109,7 @@ EXPECTED = {
     "coordinate:failed_deliveries": MANAGE,
     "coordinate:delivery_retry": POST_ONLY,
     "exports:index": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
+    "exports:guide": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
 }
 
 
@@ -164,6 +169,7 @@ def url_for(name: str, world) -> str:
         "assessments:magic_link": {"token": "not-a-real-token"},
         "coordinate:program": {"program": "demo"},
         "coordinate:cohort_create": {"program": "demo"},
+        "coordinate:program_languages": {"program": "demo"},
         "coordinate:wave_edit": {**where, "number": wave.number},
         "coordinate:wave_invite": {**where, "number": 2},
         "coordinate:wave_remind": {**where, "number": 2},

@@ -45,7 +45,7 @@ def test_a_magic_link_never_signs_in_a_staff_or_superuser_account(client, demo):
     dyad = demo.cohort.dyads.first()
     dyad.mentor.user = admin
     dyad.mentor.save(update_fields=["user"])
-    invitation = Invitation.objects.create(wave=demo, dyad=dyad, participant=dyad.mentor)
+    invitation, _ = Invitation.objects.get_or_create(wave=demo, dyad=dyad, participant=dyad.mentor)
     link = reverse("assessments:magic_link", args=[invitation_token(invitation)])
     answer = client.post(link)
     assert answer.status_code == 403

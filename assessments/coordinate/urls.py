@@ -3,8 +3,9 @@
 from django.urls import path
 
 from . import delivery_views as email
+from . import language_views, views
 from . import manage_views as manage
-from . import views
+from . import report_views as report
 
 app_name = "coordinate"
 
@@ -15,6 +16,11 @@ urlpatterns = [
     path("", views.programs, name="programs"),
     path("<slug:program>/", views.program, name="program"),
     path("<slug:program>/cohorts/new/", manage.cohort_create, name="cohort_create"),
+    path(
+        "<slug:program>/languages/",
+        language_views.program_languages,
+        name="program_languages",
+    ),
     path(EMAIL + "messages/", email.message_templates, name="message_templates"),
     path(EMAIL + "messages/<str:kind>/", email.message_template, name="message_template"),
     path(
@@ -30,6 +36,8 @@ urlpatterns = [
     path(COHORT + "alerts/", views.alerts, name="alerts"),
     path(COHORT + "alerts/follow-up/", manage.alert_follow_up, name="alert_follow_up"),
     path(COHORT + "psychometrics/", views.psychometrics, name="psychometrics"),
+    path(COHORT + "dyads.csv", report.dyad_list, name="dyad_list"),
+    path(COHORT + "report/", report.report, name="report"),
     path(COHORT + "manage/", manage.manage, name="manage"),
     path(COHORT + "manage/waves/new/", manage.wave_create, name="wave_create"),
     path(COHORT + "manage/waves/<int:number>/", manage.wave_edit, name="wave_edit"),

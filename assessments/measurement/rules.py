@@ -44,17 +44,34 @@ ALERT_REASONS = (
     "norms_incongruent",
     "partner_missing",
 )
-# Plain strings because this module cannot import Django; pages wrap them for translation.
+
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for the translation catalogues (``make messages`` looks for this
+    name) and returns it unchanged: this module cannot import Django, so pages translate
+    the text when they show it."""
+    return message
+
+
 ALERT_TEXT: dict[str, str] = {
-    "dysfunctional": "The relationship is placed as dysfunctional and needs a conversation soon.",
-    "strain_reported": "A partner reported frequent signs of strain in the relationship.",
-    "reliable_decline": "Relationship quality dropped by more than measurement error "
-    "since the last placed wave.",
-    "downward_transition": "The relationship moved down the continuum since the last placed wave.",
-    "norms_incongruent": "The partners see giving and keeping score in the relationship "
-    "very differently.",
-    "partner_missing": "A partner has not submitted the survey and the wave closes within "
-    "a few days.",
+    "dysfunctional": gettext_noop(
+        "The relationship is placed as dysfunctional and needs a conversation soon."
+    ),
+    "strain_reported": gettext_noop(
+        "A partner reported frequent signs of strain in the relationship."
+    ),
+    "reliable_decline": gettext_noop(
+        "Relationship quality dropped by more than measurement error since the last placed wave."
+    ),
+    "downward_transition": gettext_noop(
+        "The relationship moved down the continuum since the last placed wave."
+    ),
+    "norms_incongruent": gettext_noop(
+        "The partners see giving and keeping score in the relationship very differently."
+    ),
+    "partner_missing": gettext_noop(
+        "A partner has not submitted the survey and the wave closes within a few days."
+    ),
 }
 # Frames handed to the measurement functions (see ``scoring.respondent_scores``).
 ITEMS_COLUMNS = ["item", "battery", "subscale", "reverse_keyed", "scale_min", "scale_max"]

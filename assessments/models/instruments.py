@@ -1,4 +1,15 @@
-"""Instruments: batteries, subscales and items, immutable once answered (DESIGN §2, §3)."""
+"""Instruments: batteries, subscales and items, immutable once answered (DESIGN §2, §3).
+
+Wording in other languages than the instrument's first is kept beside each part in a
+``translations`` JSON field, ``{"es": {"mentor": "…", "protege": "…"}, "fr": {…}}``,
+rather than in a table of translations: a survey page reads a battery's items with their
+wording in every language in the one query it already makes (no join, no row per text
+and language on the participants' hottest path), nothing ever filters on a text, and the
+texts share their part's lock (a published version changes only by gaining a language,
+``services.instrument_load``). The first language stays in the plain fields, so code and
+files that know one language read them as before. Keys per kind: ``languages.TEXTS``,
+flattened (``labels``, ``strategy_title``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +19,22 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ..languages import DEFAULT_LANGUAGES, language_for
+
 
 class Role(models.TextChoices):
     MENTOR = "mentor", _("Mentor")
     PROTEGE = "protege", _("Protégé")
+
+
+def default_languages() -> list[str]:
+    return list(DEFAULT_LANGUAGES)
+
+
+def translated(part: models.Model, field: str, language: str, fallback: str | list) -> str | list:
+    """``part``'s ``field`` in ``language`` from its ``translations``, else ``fallback``
+    (the first language's text)."""
+    return (part.translations.get(language) or {}).get(field) or fallback
 
 
 class InstrumentLocked(ValidationError):
@@ -26,6 +49,10 @@ class Instrument(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     definition = models.JSONField(_("source definition"), default=dict, blank=True)
+    languages = models.JSONField(
+        _("languages"), default=default_languages, help_text=_("The first is the default.")
+    )
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     loaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +75,17 @@ class Instrument(models.Model):
     @property
     def label(self) -> str:
         return f"{self.code} v{self.version}"
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else DEFAULT_LANGUAGES[0]
+
+    def language_for(self, requested: str | None) -> str:
+        """The language pages show for ``requested`` (``languages.language_for``)."""
+        return language_for(requested, self.languages or DEFAULT_LANGUAGES)
+
+    def title_in(self, language: str) -> str:
+        return translated(self, "title", language, self.title)
 
     def has_responses(self) -> bool:
         # Responses are defined after instruments; look the model up by name.
@@ -96,6 +134,7 @@ class Battery(InstrumentPart):
     scale_min = models.SmallIntegerField(_("lowest point"), default=1)
     scale_max = models.SmallIntegerField(_("highest point"), default=7)
     scale_labels = models.JSONField(_("point labels"), default=list)
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -118,9 +157,21 @@ class Battery(InstrumentPart):
 
     @property
     def points(self) -> list[tuple[int, str]]:
+        return self.points_in("")
+
+    def points_in(self, language: str) -> list[tuple[int, str]]:
+        """Each point of the scale with its label in ``language`` (the value when unlabelled)."""
         values = range(self.scale_min, self.scale_max + 1)
-        labels = list(self.scale_labels) + [""] * len(values)
+        labels = list(translated(self, "labels", language, self.scale_labels)) + [""] * len(values)
         return [(value, labels[i] or str(value)) for i, value in enumerate(values)]
+
+    def title_in(self, language: str) -> str:
+        return translated(self, "title", language, self.title)
+
+    def intro_in(self, role: str, language: str) -> str:
+        """The introduction ``role``'s side reads, in ``language``."""
+        field = "intro_mentor" if role == Role.MENTOR else "intro_protege"
+        return translated(self, field, language, getattr(self, field))
 
 
 class Subscale(InstrumentPart):
@@ -128,6 +179,9 @@ class Subscale(InstrumentPart):
     code = models.CharField(_("code"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    strategy_title = models.CharField(_("growth strategy title"), max_length=200, blank=True)
+    strategy_advice = models.TextField(_("growth strategy advice"), blank=True)
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -142,6 +196,18 @@ class Subscale(InstrumentPart):
     def owning_instrument(self) -> Instrument:
         return self.battery.instrument
 
+    def title_in(self, language: str) -> str:
+        return translated(self, "title", language, self.title)
+
+    def strategy_in(self, language: str) -> tuple[str, str] | None:
+        """The growth strategy's title and advice in ``language``; ``None`` without one."""
+        if not self.strategy_title:
+            return None
+        return (
+            translated(self, "strategy_title", language, self.strategy_title),
+            translated(self, "strategy_advice", language, self.strategy_advice),
+        )
+
 
 class Item(InstrumentPart):
     subscale = models.ForeignKey(Subscale, on_delete=models.CASCADE, related_name="items")
@@ -150,6 +216,7 @@ class Item(InstrumentPart):
     text_protege = models.TextField(_("protégé wording"))
     reverse_keyed = models.BooleanField(_("reverse-keyed"), default=False)
     allow_na = models.BooleanField(_("allows 'not applicable'"), default=False)
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -164,5 +231,7 @@ class Item(InstrumentPart):
     def owning_instrument(self) -> Instrument:
         return self.subscale.battery.instrument
 
-    def text_for(self, role: str) -> str:
-        return self.text_mentor if role == Role.MENTOR else self.text_protege
+    def text_for(self, role: str, language: str = "") -> str:
+        """The wording ``role``'s side reads, in ``language`` (default: the first)."""
+        side = "mentor" if role == Role.MENTOR else "protege"
+        return translated(self, side, language, getattr(self, f"text_{side}"))

@@ -113,6 +113,9 @@ class Response(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The instrument language the answers were given in (one of its ``languages``), set
+    # by the survey services and the import; scoring never reads it.
+    language = models.CharField(_("language"), max_length=12, default="en")
 
     objects = ResponseQuerySet.as_manager()
 

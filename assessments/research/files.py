@@ -26,11 +26,13 @@ ROWS_PER_CHUNK = 1000
 LONG_COLUMNS = [
     "program", "cohort", "wave", "dyad", "respondent", "role", "instrument",
     "instrument_version", "item", "battery", "subscale", "reverse_keyed", "value", "submitted_at",
+    "language",
 ]  # fmt: skip
 RESPONDENT_ID_COLUMNS = ["program", "cohort", "wave", "dyad", "respondent", "role", "submitted_at"]
 # Every scored file ends with the rule version its scores were computed under, so that a
-# reader can check that the files of one export agree (DESIGN §4: history is labelled).
-RESPONDENT_TAIL_COLUMNS = [*SCORES, "rule_version"]
+# reader can check that the files of one export agree (DESIGN §4: history is labelled);
+# the respondent file then names the language the response was answered in.
+RESPONDENT_TAIL_COLUMNS = [*SCORES, "rule_version", "language"]
 DYAD_ID_COLUMNS = ["program", "cohort", "wave", "dyad", "mentor", "protege"]
 DYAD_TAIL_COLUMNS = [
     "CN_gap", "congruence", "position", "state", "flags", "change", "transition", "rule_version",
@@ -49,6 +51,14 @@ CODEBOOK_COLUMNS = [
     "file", "column", "label", "type", "values", "item_text_mentor", "item_text_protege",
     "battery", "subscale", "reverse_keyed",
 ]  # fmt: skip
+
+
+def codebook_columns(languages: Sequence[str] = ()) -> list[str]:
+    """The codebook's header: ``CODEBOOK_COLUMNS`` (wording in each instrument's first
+    language), then ``item_text_mentor_<code>, item_text_protege_<code>`` for each
+    other language of ``languages``."""
+    more = [f"item_text_{side}_{code}" for code in languages for side in ("mentor", "protege")]
+    return [*CODEBOOK_COLUMNS, *more]
 
 
 def number(value: Any, digits: int = 4) -> str:
@@ -107,6 +117,7 @@ def respondent_rows(frame: pd.DataFrame, item_codes: list[str], subscales: list[
             *(number(values.get(code)) for code in subscales),
             *(number(values.get(x)) for x in SCORES),
             values["rule_version"],
+            values["language"],
         ]
 
 
@@ -151,23 +162,36 @@ def pairwise_rows(frame: pd.DataFrame) -> Iterator[list[Any]]:
         ]
 
 
-def codebook_rows(items: pd.DataFrame, subscales: list[str]) -> Iterator[list[Any]]:
-    """One row per column of the other four files, items with both wordings."""
+def codebook_rows(
+    items: pd.DataFrame,
+    subscales: list[str],
+    languages: Sequence[str] = (),
+    answered_in: Sequence[str] = (),
+) -> Iterator[list[Any]]:
+    """One row per column of the other four files (``codebook_columns(languages)``),
+    items with both wordings in their instrument's first language and then in each of
+    ``languages`` (``items`` columns ``text_mentor_<code>``, ``text_protege_<code>``;
+    empty where an instrument lacks the language). The ``language`` column's values are
+    ``answered_in``, every language of the cohort's instruments."""
+    blank = [""] * (2 * len(languages))
     for column, label, kind, values in _fixed_columns():
+        if column == "language":
+            values = "; ".join(answered_in)
         for file in _files_with(column):
-            yield [file, column, label, kind, values, "", "", "", "", ""]
-    for item in items.itertuples(index=False):
-        for file in ("respondent",):
-            yield [
-                file, item.item, f"raw answer to {item.item}", "integer",
-                scale_values(item.scale_min, item.scale_max, item.scale_labels),
-                item.text_mentor, item.text_protege, item.battery, item.subscale,
-                "true" if item.reverse_keyed else "false",
-            ]  # fmt: skip
+            yield [file, column, label, kind, values, "", "", "", "", "", *blank]
+    records = items.to_dict("records")
+    for item in records:
+        yield [
+            "respondent", item["item"], f"raw answer to {item['item']}", "integer",
+            scale_values(item["scale_min"], item["scale_max"], item["scale_labels"]),
+            item["text_mentor"], item["text_protege"], item["battery"], item["subscale"],
+            "true" if item["reverse_keyed"] else "false",
+            *(item[f"text_{side}_{code}"] for code in languages for side in ("mentor", "protege")),
+        ]  # fmt: skip
     for code in subscales:
         yield ["respondent", code, f"subscale score {code} (mean of answered items, reverse "
                "keyed)", "float", "scale units; empty when too few items", "", "",
-               code.split("-")[0], code, ""]  # fmt: skip
+               code.split("-")[0], code, "", *blank]  # fmt: skip
 
 
 def scale_values(low: int, high: int, labels: Sequence[str]) -> str:
@@ -209,6 +233,7 @@ FIXED = [
     ("reverse_keyed", "item is reverse keyed", "boolean", "true; false"),
     ("value", "raw answer before reverse keying", "integer", "empty = not applicable"),
     ("submitted_at", "submission time, UTC", "datetime", "ISO 8601"),
+    ("language", "language the response was answered in", "string", ""),
     ("CN_gap", "|protégé − mentor| on communal norms", "float", ""),
     ("congruence", "REL agreement", "string", "aligned; protege_higher; mentor_higher"),
     ("position", "continuum position 100·(REL_dyad − 1)/6", "float", "0..100"),
@@ -259,7 +284,9 @@ dyad.csv        one row per dyad and wave with a submission: both partners' scor
                 dyad level and difference, placement state, flags and change
 pairwise.csv    one row per submitted response with the partner's scores beside the
                 actor's, for actor-partner models
-codebook.csv    one row per column of the files above, with item wordings
+codebook.csv    one row per column of the files above, with item wordings (in the
+                instrument's first language, then one pair of columns per other
+                language it carries: item_text_mentor_es, item_text_protege_es, ...)
 respondent.sav, dyad.sav
                 the respondent and dyad files for SPSS, with variable and value labels
                 from the codebook
@@ -271,7 +298,9 @@ read_cohort.R   reads the CSV files into R data frames, typed and labelled from 
 People and dyads appear only as research codes. Numbers use a dot as decimal separator;
 missing values are empty cells. Cells that a spreadsheet would read as a formula start
 with an apostrophe. The respondent, dyad and pairwise files of one export are scored
-under the same rule and constants, named in their last column, rule_version.
+under the same rule and constants, named in their column rule_version. The long and
+respondent files end with language: the code of the language each response was
+answered in (en, es, fr, ...); scores never depend on it.
 
 In the .sav and .dta files a variable is named as its CSV column with '-' made '_'
 (REL-LG-1 is REL_LG_1); role, state, congruence and transition are numbered 1, 2, ...

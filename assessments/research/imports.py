@@ -14,7 +14,7 @@ from relationships.models import Cohort, Dyad, Participant, Program
 from ..models import Answer, Instrument, Item, Response, Wave
 from ..services import results_recompute
 from .longfile import Row, read_long
-from .selectors import item_catalogue
+from .selectors import instrument_languages, item_catalogue
 
 CODES_PER_QUERY = 5000
 
@@ -25,7 +25,7 @@ def responses_import(*, data: bytes) -> int:
     Raises ``ValidationError`` listing every problem by line; nothing is written then. A
     file with a header and no answer is refused too: it is a mistake, not a load.
     """
-    rows, problems = read_long(data, item_catalogue())
+    rows, problems = read_long(data, item_catalogue(), instrument_languages())
     if problems:
         raise ValidationError(problems)
     if not rows:
@@ -184,9 +184,11 @@ def _answers(by_response, waves, dyads, people, problems: list[str]) -> list[Ans
         if dyad is None:
             continue
         wave = waves[key[:3]]
+        language = first.language or wave.instrument.default_language
         found = existing.get((wave.pk, dyad.pk, first.role))
         if found is not None:
-            if stored[found.pk] != {r.item: r.value for r in group} or not found.is_submitted:
+            same = stored[found.pk] == {r.item: r.value for r in group}
+            if not (same and found.is_submitted and found.language == language):
                 problems.append(
                     f"line {first.line}: dyad {first.dyad} already has other "
                     f"{first.role} answers for wave {first.wave}; nothing is overwritten"
@@ -195,6 +197,7 @@ def _answers(by_response, waves, dyads, people, problems: list[str]) -> list[Ans
         response = Response(
             wave=wave, dyad=dyad, respondent=people[first.respondent], role=first.role,
             status="submitted", started_at=first.submitted_at, submitted_at=first.submitted_at,
+            language=language,
         )  # fmt: skip
         new.append((response, group))
     if problems:

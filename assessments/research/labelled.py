@@ -12,13 +12,15 @@ What a labelled file holds, column for column of the CSV file:
   parser; tests/research/test_labelled.py checks every 4-decimal number up to ±100), shown
   with the CSV's decimals; an empty cell is system-missing (SPSS) or ``.`` (Stata);
 - a text column whose codebook lists its values (``role``, ``congruence``, ``state``,
-  ``transition``) holds the codes 1, 2, … in the order listed, each labelled with the
-  listed text: Stata labels numbers only, and one coding serves both formats;
+  ``transition``, and ``language`` when the instruments carry more than one) holds the
+  codes 1, 2, … in the order listed, each labelled with the listed text: Stata labels
+  numbers only, and one coding serves both formats;
 - ``submitted_at`` is a date-time in UTC; other text stays text, empty when missing;
-- the variable label is an item's wording (both sides' when mentor and protégé read
-  different words), otherwise the codebook's label; answers carry the labelled points
-  of their scale (``1 = Strongly disagree`` …) as value labels. A label longer than the
-  format keeps is cut and ends with ``…`` (``LIMITS``); the codebook has it whole.
+- the variable label is an item's wording in the instrument's first language (both
+  sides' when mentor and protégé read different words), otherwise the codebook's label;
+  answers carry the labelled points of their scale (``1 = Strongly disagree`` …) as value
+  labels. A label longer than the format keeps is cut and ends with ``…`` (``LIMITS``);
+  the codebook has it whole.
 """
 
 from __future__ import annotations

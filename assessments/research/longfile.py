@@ -15,8 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..languages import LANGUAGE
 from ..measurement.rules import ROLES
 from .files import LONG_COLUMNS
+
+# A file written before responses recorded their language has every column but the last;
+# its responses are taken as answered in their instrument's first language.
+LONG_COLUMNS_BEFORE_LANGUAGE = LONG_COLUMNS[:-1]
 
 # Slugs and research codes: no spaces, quotes, commas or line breaks, so a code is the
 # same cell in every file and every export path (``pgcopy.long_copy`` relies on it).
@@ -51,6 +56,7 @@ class Row:
     item: str
     value: int | None
     submitted_at: dt.datetime
+    language: str | None = None  # None: the file has no language column
 
     @property
     def response_key(self) -> tuple:
@@ -58,10 +64,16 @@ class Row:
 
 
 Catalogue = dict[tuple[str, int], dict[str, ItemSpec]]
+Languages = dict[tuple[str, int], list[str]]
 
 
-def read_long(data: bytes, catalogue: Catalogue) -> tuple[list[Row], list[str]]:
-    """Every row of the file and every problem found; load only when problems is empty."""
+def read_long(
+    data: bytes, catalogue: Catalogue, languages: Languages | None = None
+) -> tuple[list[Row], list[str]]:
+    """Every row of the file and every problem found; load only when problems is empty.
+
+    ``languages`` (instrument code and version -> its languages) checks the ``language``
+    column, which may be left out altogether (``LONG_COLUMNS_BEFORE_LANGUAGE``)."""
     if not data.strip():
         return [], ["line 1: the file is empty; expected the long header"]
     try:
@@ -71,8 +83,9 @@ def read_long(data: bytes, catalogue: Catalogue) -> tuple[list[Row], list[str]]:
         return [], [f"line {line}: not UTF-8 text; save the file as UTF-8"]
     records = _records(text)
     _line, header = next(records, (1, []))
-    if header != LONG_COLUMNS:
+    if header not in (LONG_COLUMNS, LONG_COLUMNS_BEFORE_LANGUAGE):
         return [], [f"line 1: the header must be exactly {','.join(LONG_COLUMNS)}"]
+    columns = header
     rows, problems = [], []
     for line, cells in records:
         if cells is None:
@@ -81,7 +94,7 @@ def read_long(data: bytes, catalogue: Catalogue) -> tuple[list[Row], list[str]]:
                 "or the line is not valid CSV; nothing after it was read"
             )
             break
-        row = _row(line, cells, catalogue, problems)
+        row = _row(line, cells, columns, catalogue, languages or {}, problems)
         if row is not None:
             rows.append(row)
     problems += _across_rows(rows)
@@ -103,14 +116,17 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
         yield line, cells
 
 
-def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str]) -> Row | None:
-    if len(cells) != len(LONG_COLUMNS):
+def _row(
+    line: int, cells: list[str], columns: list[str], catalogue: Catalogue,
+    languages: Languages, problems: list[str],
+) -> Row | None:  # fmt: skip
+    if len(cells) != len(columns):
         problems.append(
-            f"line {line}: {len(cells)} fields instead of {len(LONG_COLUMNS)} "
+            f"line {line}: {len(cells)} fields instead of {len(columns)} "
             "(a truncated or malformed line)"
         )
         return None
-    values = dict(zip(LONG_COLUMNS, cells, strict=True))
+    values = dict(zip(columns, cells, strict=True))
     before = len(problems)
     wave = _whole(values["wave"], "wave", line, problems)
     version = _whole(values["instrument_version"], "instrument_version", line, problems)
@@ -136,11 +152,24 @@ def _row(line: int, cells: list[str], catalogue: Catalogue, problems: list[str])
         )
     value = _value(values, spec, line, problems) if spec else None
     moment = _moment(values["submitted_at"], line, problems)
+    language = values.get("language")
+    if language is not None:
+        carried = languages.get((values["instrument"], version or 0))
+        _language(language, carried, line, problems)
     if len(problems) > before:
         return None
     return Row(line, values["program"], values["cohort"], wave, values["dyad"],
                values["respondent"], values["role"], values["instrument"], version,
-               values["item"], value, moment)  # fmt: skip
+               values["item"], value, moment, language)  # fmt: skip
+
+
+def _language(code: str, carried: list[str] | None, line: int, problems: list[str]) -> None:
+    if not LANGUAGE.fullmatch(code):
+        problems.append(f"line {line}: language {code!r} must be a language code such as en")
+    elif carried is not None and code not in carried:
+        problems.append(
+            f"line {line}: the instrument has no {code} wording (it has {', '.join(carried)})"
+        )
 
 
 def _whole(text: str, name: str, line: int, problems: list[str]) -> int | None:
@@ -187,6 +216,7 @@ def _moment(text: str, line: int, problems: list[str]) -> dt.datetime | None:
 def _across_rows(rows: list[Row]) -> list[str]:
     problems, seen = [], {}
     times, people, roles = defaultdict(set), defaultdict(set), defaultdict(dict)
+    spoken = defaultdict(set)
     for row in rows:
         key = (*row.response_key, row.item)
         if key in seen:
@@ -195,6 +225,7 @@ def _across_rows(rows: list[Row]) -> list[str]:
             )
         seen.setdefault(key, row.line)
         times[row.response_key].add(row.submitted_at)
+        spoken[row.response_key].add(row.language)
         people[row.response_key].add(row.respondent)
         dyad = (row.program, row.cohort, row.dyad)
         other = roles[dyad].setdefault(row.role, row.respondent)
@@ -214,5 +245,11 @@ def _across_rows(rows: list[Row]) -> list[str]:
             problems.append(
                 f"line {first_line[key]}: one response has "
                 f"{len(moments)} different submitted_at values"
+            )
+    for key, found in spoken.items():
+        if len(found) > 1:
+            problems.append(
+                f"line {first_line[key]}: one response is in "
+                f"{len(found)} languages ({', '.join(sorted(map(str, found)))})"
             )
     return problems

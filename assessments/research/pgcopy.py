@@ -109,6 +109,7 @@ LONG_COPY_SQL = f"""
                {_neutralised("p.research_code")} AS respondent, r.role,
                {_neutralised("ins.code")} AS instrument, ins.version,
                to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at,
+               {_neutralised("r.language")} AS language,
                row_number() OVER (ORDER BY w.number, d.research_code, r.role) AS rank
         FROM assessments_response r
         JOIN assessments_wave w ON w.id = r.wave_id
@@ -130,7 +131,7 @@ LONG_COPY_SQL = f"""
     )
     SELECT %s, %s, resp.wave, resp.dyad, resp.respondent, resp.role, resp.instrument,
            resp.version, item.code, item.battery, item.subscale, item.reverse_keyed,
-           a.value, resp.at
+           a.value, resp.at, NULLIF(resp.language, '')
     FROM assessments_answer a
     JOIN resp ON resp.id = a.response_id
     JOIN item ON item.id = a.item_id
@@ -226,6 +227,7 @@ _RESPONSES = f"""
                {_neutralised("d.research_code")} AS dyad,
                {_neutralised("p.research_code")} AS respondent,
                to_char(s.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at,
+               {_neutralised("s.language")} AS language,
                row_number() OVER (ORDER BY w.number, d.research_code, s.role) AS rank
         FROM {_TABLES["response"]} s
         JOIN {_TABLES["wave"]} w ON w.id = s.wave_id
@@ -287,7 +289,7 @@ def respondent_sql(items: int, columns: int, subscales: Sequence[str]) -> str:
         FROM gathered
     )
     SELECT %s, %s, resp.wave, resp.dyad, resp.respondent, resp.role, resp.at,
-           {raw}, {numbers}, %s
+           {raw}, {numbers}, %s, {_text("resp.language")}
     FROM resp
     LEFT JOIN raw ON raw.response_id = resp.id
     LEFT JOIN {_TABLES["result"]} r ON r.dyad_id = resp.dyad_id AND r.wave_id = resp.wave_id

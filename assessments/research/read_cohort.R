@@ -16,9 +16,11 @@
 #   integer   integer               float     double
 #   boolean   logical               datetime  POSIXct in UTC
 #   string    a factor when the codebook lists its values (role, state, congruence,
-#             transition, battery), with the levels in the order listed; else character
-# Empty cells are NA. Every column carries attr(x, "label"): an item's wording (both
-# sides' when mentor and protege read different words), else the codebook's label.
+#             transition, battery, language), with the levels in the order listed;
+#             else character
+# Empty cells are NA. Every column carries attr(x, "label"): an item's wording in the
+# instrument's first language (both sides' when mentor and protege read different
+# words; the codebook has the other languages), else the codebook's label.
 # Answers also carry attr(x, "labels"), their labelled scale points as a named integer
 # vector, c("Strongly disagree" = 1L, ...). haven, labelled and RStudio's data viewer
 # show these attributes; base R keeps them. The .sav and .dta files of the export carry

@@ -18,7 +18,7 @@ from relationships.models import Cohort
 
 from .. import selectors
 from ..measurement.rules import SCORE_COLUMNS
-from ..models import Answer, DyadWaveResult, Item, Response, Wave
+from ..models import Answer, DyadWaveResult, Instrument, Item, Response, Wave
 from .files import SIDES
 from .longfile import Catalogue, ItemSpec
 
@@ -55,11 +55,12 @@ def long_records(*, cohort: Cohort) -> Iterator[tuple]:
             "item__reverse_keyed",
             "value",
             "response__submitted_at",
+            "response__language",
         )
     )
     head = (cohort.program.slug, cohort.slug)
     for row in rows.iterator(chunk_size=CHUNK):
-        yield (*head, *row[:11], _utc(row[11]))
+        yield (*head, *row[:11], _utc(row[11]), row[12])
 
 
 DYADS_PER_FRAME = 500
@@ -71,7 +72,7 @@ class Batch:
 
     ``responses``: ``RESPONSES_COLUMNS`` plus the wave's ``instrument``; ``answers``:
     ``ANSWERS_COLUMNS``; ``codes``: ``dyad_code, respondent, submitted_at`` (UTC text),
-    indexed by response.
+    ``language``, indexed by response.
     """
 
     responses: pd.DataFrame
@@ -129,11 +130,13 @@ def _response_codes(cohort: Cohort, dyad_ids: list[int], wave: int) -> pd.DataFr
         Response.objects.submitted()
         .filter(wave__cohort=cohort, wave__number=wave, dyad_id__in=dyad_ids)
         .order_by()
-        .values_list("id", "dyad__research_code", "respondent__research_code", "submitted_at")
+        .values_list(
+            "id", "dyad__research_code", "respondent__research_code", "submitted_at", "language"
+        )
     )
     frame = pd.DataFrame.from_records(
-        [(pk, dyad, person, _utc(at)) for pk, dyad, person, at in rows],
-        columns=["response", "dyad_code", "respondent", "submitted_at"],
+        [(pk, dyad, person, _utc(at), language) for pk, dyad, person, at, language in rows],
+        columns=["response", "dyad_code", "respondent", "submitted_at", "language"],
     )
     return frame.set_index("response")
 
@@ -192,9 +195,13 @@ def _code_if_answered(cohort: Cohort, role: str):
     )
 
 
-def codebook_items(*, cohort: Cohort) -> pd.DataFrame:
+def codebook_items(*, cohort: Cohort) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Items of the instruments the cohort's waves use, with both wordings and the
-    labels of their answer scale's points."""
+    labels of their answer scale's points; then the languages after the instruments'
+    first ones, each with ``text_mentor_<code>`` and ``text_protege_<code>`` columns
+    (empty where an item's instrument lacks it); then every language of the instruments
+    and of the cohort's submitted responses, the values of the files' ``language``.
+    """
     rows = (
         Item.objects.filter(subscale__battery__instrument__waves__cohort=cohort)
         .distinct()
@@ -209,12 +216,32 @@ def codebook_items(*, cohort: Cohort) -> pd.DataFrame:
             "subscale__battery__scale_min",
             "subscale__battery__scale_max",
             "subscale__battery__scale_labels",
+            "translations",
+            "subscale__battery__instrument__languages",
         )  # fmt: skip
     )
     columns = ["item", "text_mentor", "text_protege", "battery", "subscale", "reverse_keyed",
-               "scale_min", "scale_max", "scale_labels"]  # fmt: skip
+               "scale_min", "scale_max", "scale_labels", "translations", "languages"]  # fmt: skip
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
-    return frame.drop_duplicates("item")
+    every = list(dict.fromkeys(code for found in frame["languages"] for code in found))
+    more = list(dict.fromkeys(code for found in frame["languages"] for code in found[1:]))
+    frame = frame.drop_duplicates("item")
+    spoken = Response.objects.submitted().filter(wave__cohort=cohort).order_by("language")
+    every += [c for c in spoken.values_list("language", flat=True).distinct() if c not in every]
+    for code in more:
+        for side in ("mentor", "protege"):
+            frame[f"text_{side}_{code}"] = [
+                _wording(record, side, code) for record in frame.to_dict("records")
+            ]
+    return frame.drop(columns=["translations", "languages"]), more, every
+
+
+def _wording(item: dict[str, Any], side: str, code: str) -> str:
+    """An item's ``side`` wording in ``code``: its translation, its plain text when
+    ``code`` is its instrument's first language, else empty."""
+    if item["languages"][0] == code:
+        return item[f"text_{side}"]
+    return (item["translations"].get(code) or {}).get(side, "")
 
 
 def results_outdated(*, cohort: Cohort, rule_version: str) -> bool:
@@ -235,6 +262,16 @@ def results_outdated(*, cohort: Cohort, rule_version: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"cohort": cohort.pk, "version": rule_version})
         return cursor.fetchone()[0] > 0
+
+
+def instrument_languages() -> dict[tuple[str, int], list[str]]:
+    """The languages of every stored instrument by (code, version), first language first."""
+    return {
+        (code, version): languages or ["en"]
+        for code, version, languages in Instrument.objects.values_list(
+            "code", "version", "languages"
+        )
+    }
 
 
 def item_catalogue() -> Catalogue:

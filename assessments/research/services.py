@@ -130,9 +130,10 @@ def _file(cohort: Cohort, format: str, constants: Constants | None):
     if format == "dyad":
         return files.DYAD_COLUMNS, files.dyad_rows(reads.dyad_records(cohort=cohort))
     if format == "codebook":
-        items = reads.codebook_items(cohort=cohort)
+        items, languages, answered_in = reads.codebook_items(cohort=cohort)
         subscales = list(dict.fromkeys(s for s in items["subscale"] if "-" in s))
-        return files.CODEBOOK_COLUMNS, files.codebook_rows(items, subscales)
+        rows = files.codebook_rows(items, subscales, languages, answered_in)
+        return files.codebook_columns(languages), rows
     items, item_codes, subscales = reads.respondent_catalogue(cohort=cohort)
     frames = respondent_frames(cohort=cohort, items=items, constants=constants)
     if format == "respondent":

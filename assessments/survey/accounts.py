@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
@@ -123,7 +124,9 @@ def signin_link(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         user = get_user_model().objects.filter(email=email).first()
         if user is not None and may_receive_links(user):
-            _signin_link_mail(request, user)
+            # in the participant's own language when they chose one, else the page's
+            with translation.override(user.participant.language or translation.get_language()):
+                _signin_link_mail(request, user)
         return redirect("signin_link_sent")
     return render(
         request,

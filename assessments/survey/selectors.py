@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from assessments.measurement.change import respondent_change
 from assessments.measurement.rules import Constants
@@ -17,7 +18,7 @@ from assessments.measurement.scoring import pomp
 from assessments.models import Battery, DyadWaveResult, Item, Response, Subscale, Wave
 from relationships.models import Dyad, Participant
 
-from .strategies import weakest_strategies
+from .strategies import STRATEGIES, Strategy, weakest_strategies
 
 READ_ANY_SURVEY = "assessments.view_answers"
 
@@ -169,6 +170,12 @@ def participant_home(*, participant: Participant) -> list[DyadCard]:
     return cards
 
 
+def survey_language(wave: Wave) -> str:
+    """The language the wave's instrument is shown in: the request's active language
+    when the instrument carries it, else the instrument's first language."""
+    return wave.instrument.language_for(get_language())
+
+
 def survey_pages(wave: Wave) -> list[Battery]:
     return list(wave.instrument.batteries.order_by("order"))
 
@@ -214,12 +221,25 @@ def previous_result(*, dyad: Dyad, wave: Wave) -> DyadWaveResult | None:
     )
 
 
-def rel_subscale_titles(wave: Wave) -> dict[str, str]:
-    return dict(
-        Subscale.objects.filter(battery__instrument_id=wave.instrument_id, battery__code="REL")
-        .order_by("order")
-        .values_list("code", "title")
+def rel_subscales(wave: Wave) -> list[Subscale]:
+    return list(
+        Subscale.objects.filter(
+            battery__instrument_id=wave.instrument_id, battery__code="REL"
+        ).order_by("order")
     )
+
+
+def offered_strategies(subscales: list[Subscale], language: str) -> dict[str, Strategy]:
+    """Subscale code -> growth strategy in ``language``: the instrument's own, else the
+    site's default for that subscale (``strategies.STRATEGIES``); none for the rest."""
+    offered = {}
+    for subscale in subscales:
+        own = subscale.strategy_in(language)
+        if own is not None:
+            offered[subscale.code] = Strategy(subscale.code, *own)
+        elif subscale.code in STRATEGIES:
+            offered[subscale.code] = STRATEGIES[subscale.code]
+    return offered
 
 
 def item_count(wave: Wave) -> int:
@@ -244,7 +264,10 @@ def _results_detail(dyad: Dyad, wave: Wave, result: DyadWaveResult, role: str) -
     other = "protege" if role == "mentor" else "mentor"
     program = dyad.cohort.program
     share = program.share_partner_scores
-    titles = rel_subscale_titles(wave)
+    language = survey_language(wave)
+    subscales = rel_subscales(wave)
+    titles = {s.code: s.title_in(language) for s in subscales}
+    offered = offered_strategies(subscales, language)
     mine, theirs = result.subscales.get(role, {}), result.subscales.get(other, {})
     previous = previous_result(dyad=dyad, wave=wave)
     scale = kram_scale(wave)
@@ -254,7 +277,7 @@ def _results_detail(dyad: Dyad, wave: Wave, result: DyadWaveResult, role: str) -
             for c, t in titles.items()
         ],
         "share": share,
-        "strategies": weakest_strategies({c: mine.get(c) for c in titles}),
+        "strategies": weakest_strategies({c: mine.get(c) for c in titles}, offered=offered),
         "previous": previous,
         "support": support_of(result, role, scale),
         "partner_support": support_of(result, other, scale) if share else None,

@@ -26,8 +26,11 @@ class ResponseSubmitted(ValidationError):
     longer change."""
 
 
-def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Response:
-    """The participant's response for the dyad and wave, created as a draft when missing."""
+def response_open(
+    *, dyad: Dyad, wave: Wave, participant: Participant, language: str | None = None
+) -> Response:
+    """The participant's response for the dyad and wave, created as a draft when missing
+    (in ``language``, else the instrument's first; ``answers_save`` keeps it current)."""
     role = dyad.role_of(participant)
     if role is None or wave.cohort_id != dyad.cohort_id:
         raise ValidationError(_("You are not a partner of this dyad."))
@@ -38,8 +41,9 @@ def response_open(*, dyad: Dyad, wave: Wave, participant: Participant) -> Respon
         return response
     if not wave.is_open():
         raise WaveClosed(_("This survey is closed."))
+    language = language or wave.instrument.default_language
     response, _created = Response.objects.get_or_create(
-        wave=wave, dyad=dyad, role=role, defaults={"respondent": participant}
+        wave=wave, dyad=dyad, role=role, defaults={"respondent": participant, "language": language}
     )
     return response
 
@@ -105,16 +109,23 @@ def _lock_status(response: Response) -> None:
 
 
 @transaction.atomic
-def answers_save(*, response: Response, values: Mapping[str, str]) -> int:
-    """Store the posted answers (item code -> point or ``"na"``) in one upsert.
+def answers_save(
+    *, response: Response, values: Mapping[str, str], language: str | None = None
+) -> int:
+    """Store the posted answers (item code -> point or ``"na"``) in one upsert, and
+    ``language`` (the instrument language the page showed) as the response's language:
+    a response is in the language of its latest saved answers, so the partners of a
+    dyad may each answer in their own.
 
     Raises ``ResponseSubmitted`` once the response is submitted (even by a submit that
     finished while this save waited for its lock), ``WaveClosed`` when the wave is not
-    open, and ``ValidationError`` when any value is unknown or outside its scale; each
-    writes nothing. Returns the number saved.
+    open, and ``ValidationError`` when any value is unknown or outside its scale, or the
+    language is not one of the instrument's; each writes nothing. Returns the number saved.
     """
     _lock_status(response)
     _ensure_editable(response)
+    if language is not None and language not in response.wave.instrument.languages:
+        raise ValidationError(_("This survey is not available in %(code)s.") % {"code": language})
     checked = _checked_values(response, values)
     now = timezone.now()
     Answer.objects.bulk_create(
@@ -126,7 +137,10 @@ def answers_save(*, response: Response, values: Mapping[str, str]) -> int:
         unique_fields=["response", "item"],
         update_fields=["value", "answered_at"],
     )
-    Response.objects.filter(pk=response.pk).update(updated_at=now)
+    changed = {"updated_at": now}
+    if language is not None:
+        changed["language"] = response.language = language
+    Response.objects.filter(pk=response.pk).update(**changed)
     return len(checked)
 
 

@@ -1,7 +1,10 @@
 """Growth strategies shown on a participant's results page, in our own words.
 
 Each REL subscale maps to the strategy that most directly strengthens it; the page
-shows the strategies of the person's three weakest subscales.
+shows the strategies of the person's three weakest subscales. An instrument carries its
+strategies, in each of its languages, on its subscales (``Subscale.strategy_in``); the
+ones below, translated through the site's catalogues, serve subscales without one (an
+instrument loaded before instruments carried strategies).
 """
 
 from __future__ import annotations
@@ -70,10 +73,16 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-def weakest_strategies(scores: dict[str, float | None], count: int = 3) -> list[Strategy]:
-    """Strategies for the ``count`` lowest REL subscale scores (missing ones last)."""
+def weakest_strategies(
+    scores: dict[str, float | None],
+    count: int = 3,
+    offered: dict[str, Strategy] | None = None,
+) -> list[Strategy]:
+    """Strategies for the ``count`` lowest REL subscale scores (missing ones last), among
+    ``offered`` (subscale code -> strategy; default ``STRATEGIES``)."""
+    offered = STRATEGIES if offered is None else offered
     ranked = sorted(
-        (code for code in STRATEGIES),
+        offered,
         key=lambda code: (scores.get(code) is None, scores.get(code) or 0.0, code),
     )
-    return [STRATEGIES[code] for code in ranked[:count]]
+    return [offered[code] for code in ranked[:count]]

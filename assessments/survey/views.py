@@ -29,7 +29,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def _survey(request: HttpRequest, code: str, number: int):
     dyad, participant = selectors.dyad_for_participant(user=request.user, code=code)
     wave = selectors.wave_of(dyad, number)
-    return dyad, wave, services.response_open(dyad=dyad, wave=wave, participant=participant)
+    language = selectors.survey_language(wave)
+    response = services.response_open(
+        dyad=dyad, wave=wave, participant=participant, language=language
+    )
+    return dyad, wave, response
 
 
 def _closed(request: HttpRequest, error: ValidationError) -> HttpResponse:
@@ -62,15 +66,17 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
     if not 1 <= page <= len(pages):
         return redirect("assessments:survey_page", code=code, wave=wave, page=1)
     battery, items = pages[page - 1], selectors.page_items(pages[page - 1])
+    language = selectors.survey_language(wave_obj)
     form = BatteryForm(
         request.POST or None,
         battery=battery,
         items=items,
         role=response.role,
+        language=language,
         initial=selectors.stored_answers(response),
     )
     if request.method == "POST":
-        refused = _save_page(request, response, form)
+        refused = _save_page(request, response, form, language)
         if refused is not None:
             return refused
         target = page + (1 if "next" in request.POST else -1 if "previous" in request.POST else 0)
@@ -80,7 +86,9 @@ def survey_page(request: HttpRequest, code: str, wave: int, page: int) -> HttpRe
     return _render_page(request, dyad, wave_obj, response, form, pages, page, response.role)
 
 
-def _save_page(request: HttpRequest, response, form: BatteryForm) -> HttpResponse | None:
+def _save_page(
+    request: HttpRequest, response, form: BatteryForm, language: str
+) -> HttpResponse | None:
     """Save the answers a page posted; ``None`` to go on, or the refusal to show.
 
     A page that posts no answer only turns the page. Answers posted to a submitted
@@ -90,7 +98,7 @@ def _save_page(request: HttpRequest, response, form: BatteryForm) -> HttpRespons
     if not form.is_valid() or not form.answered():
         return None
     try:
-        services.answers_save(response=response, values=form.answered())
+        services.answers_save(response=response, values=form.answered(), language=language)
     except services.ResponseSubmitted as error:
         messages.error(request, error.messages[0])
         return redirect(request.path)
@@ -117,13 +125,14 @@ def _survey_read_only(request: HttpRequest, code: str, wave: int, page: int) -> 
         battery=battery,
         items=selectors.page_items(battery),
         role=role,
+        language=selectors.survey_language(wave_obj),
         initial=selectors.stored_answers(response) if response else {},
     )
     return _render_page(request, dyad, wave_obj, response, form, pages, page, role, True)
 
 
 def _render_page(request, dyad, wave, response, form, pages, page, role, read_only=False):
-    battery = pages[page - 1]
+    battery, language = pages[page - 1], selectors.survey_language(wave)
     context = {
         "dyad": dyad,
         "wave": wave,
@@ -133,7 +142,8 @@ def _render_page(request, dyad, wave, response, form, pages, page, role, read_on
         "page": page,
         "pages": pages,
         "progress": _progress(response, wave) if response else 0,
-        "intro": battery.intro_mentor if role == "mentor" else battery.intro_protege,
+        "battery_title": battery.title_in(language),
+        "intro": battery.intro_in(role, language),
         "read_only": read_only,
         "role": role,
     }
@@ -155,7 +165,9 @@ def survey_autosave(request: HttpRequest, code: str, wave: int) -> JsonResponse:
             raise ValidationError(
                 _("Send between one and %(n)d answers.") % {"n": MAX_AUTOSAVE_FIELDS}
             )
-        saved = services.answers_save(response=response, values=values)
+        saved = services.answers_save(
+            response=response, values=values, language=selectors.survey_language(_wave)
+        )
     except ValidationError as error:
         # 409: the request was well formed but the response no longer takes answers.
         refused = isinstance(error, WaveClosed | services.ResponseSubmitted)
@@ -183,6 +195,7 @@ def survey_review(request: HttpRequest, code: str, wave: int) -> HttpResponse:
     pages = selectors.survey_pages(wave_obj)
     missing = services.missing_items(response=response)
     page_of = {battery.pk: number for number, battery in enumerate(pages, start=1)}
+    language = selectors.survey_language(wave_obj)
     return render(
         request,
         "assessments/review.html",
@@ -190,7 +203,15 @@ def survey_review(request: HttpRequest, code: str, wave: int) -> HttpResponse:
             "dyad": dyad,
             "wave": wave_obj,
             "response": response,
-            "missing": [(item, page_of[item.subscale.battery_id]) for item in missing],
+            "missing": [
+                (
+                    item,
+                    page_of[item.subscale.battery_id],
+                    item.subscale.battery.title_in(language),
+                    item.text_for(response.role, language),
+                )
+                for item in missing
+            ],
         },
     )
 

@@ -17,13 +17,15 @@
   function settled() { return !pending.size && !timer && !inFlight; }
 
   function say(text) { if (status) status.textContent = text; }
+  // The page gives each message in its language (data-saving …); English otherwise.
+  function text(name, english) { return (status && status.dataset[name]) || english; }
 
   // 409: the survey no longer takes answers (submitted in another tab, or closed).
   // Say so where the person looks, and stop offering choices that would not be kept.
   function refuse(errors) {
     pending.clear();
     if (timer) { clearTimeout(timer); timer = null; }
-    say(errors.join(" ") || "Not saved: this survey no longer takes answers.");
+    say(errors.join(" ") || text("closed", "Not saved: this survey no longer takes answers."));
     if (status) status.classList.add("alert", "alert-warning");
     const items = form.querySelector("fieldset");
     if (items) items.disabled = true;
@@ -49,22 +51,22 @@
       // A network blip: keep the answers and try again shortly.
       inFlight -= 1;
       sent.forEach((value, name) => { if (!pending.has(name)) pending.set(name, value); });
-      say("Offline: your answers will be saved when the connection returns.");
+      say(text("offline", "Offline: your answers will be saved when the connection returns."));
       if (!timer) timer = setTimeout(flush, 3000);
       return;
     }
     inFlight -= 1;
-    if (reply.ok) { if (settled()) say("Saved."); return; }
+    if (reply.ok) { if (settled()) say(text("saved", "Saved.")); return; }
     const data = await reply.json().catch(() => ({}));
     if (reply.status === 409) { refuse(data.errors || []); return; }
-    say((data.errors || ["Not saved."]).join(" "));
+    say((data.errors || [text("notSaved", "Not saved.")]).join(" "));
   }
 
   form.addEventListener("change", function (event) {
     const input = event.target;
     if (!input.matches("input[type=radio][data-autosave]")) return;
     pending.set(input.name, input.value);
-    say("Saving…");
+    say(text("saving", "Saving…"));
     if (timer) clearTimeout(timer);
     timer = setTimeout(flush, 150);
   });

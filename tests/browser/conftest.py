@@ -50,7 +50,7 @@ class Visit:
         self.page.goto(self.base_url + "/accounts/login/")
         self.page.fill("input[name=username]", email)
         self.page.fill("input[name=password]", password)
-        self.page.click("form button[type=submit]")
+        self.page.click("main form button[type=submit]")
         self.page.wait_for_load_state()
 
     def go(self, path: str):

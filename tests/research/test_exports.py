@@ -31,7 +31,7 @@ def frame_of(cohort: Cohort, format: str) -> pd.DataFrame:
         ("long", files.LONG_COLUMNS),
         ("dyad", files.DYAD_COLUMNS),
         ("pairwise", files.PAIRWISE_COLUMNS),
-        ("codebook", files.CODEBOOK_COLUMNS),
+        ("codebook", files.codebook_columns(["es", "fr"])),
     ],
 )
 def test_each_file_has_exactly_the_designed_columns(cohort, format, columns):
@@ -42,8 +42,8 @@ def test_the_respondent_file_lists_items_then_subscales_then_batteries(cohort):
     columns = list(frame_of(cohort, "respondent").columns)
     assert columns[:7] == files.RESPONDENT_ID_COLUMNS
     assert columns[7] == "REL-LG-1" and "OVR-3" in columns
-    assert columns[-7:] == ["REL", "CAR", "PSY", "STR", "OVR", "KRAM", "rule_version"]
-    assert columns[-8] == "PSY-FR" and "REL-LG" in columns
+    assert columns[-8:] == ["REL", "CAR", "PSY", "STR", "OVR", "KRAM", "rule_version", "language"]
+    assert columns[-9] == "PSY-FR" and "REL-LG" in columns
 
 
 @pytest.mark.parametrize("format", FORMATS)

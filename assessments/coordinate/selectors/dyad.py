@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from assessments.measurement import rules
@@ -204,7 +205,9 @@ def _rel_titles(wave: Wave | None) -> list[tuple[str, str]]:
     if wave is None:
         return []
     rel = Subscale.objects.filter(battery__instrument_id=wave.instrument_id, battery__code="REL")
-    return list(rel.order_by("order").values_list("code", "title"))
+    language = get_language()  # a title the instrument lacks in it stays in its first language
+    found = rel.order_by("order").only("code", "title", "translations")
+    return [(subscale.code, subscale.title_in(language)) for subscale in found]
 
 
 def _wave_rows(

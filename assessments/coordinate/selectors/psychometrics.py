@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from assessments import selectors as shared
 from assessments.measurement import psychometrics, rules
@@ -47,8 +48,10 @@ def cohort_psychometrics(*, cohort: Cohort, wave_number: int | None = None) -> P
     stats = _subscale_statistics(cohort, wave)
     if stats is None:  # nothing to describe yet
         return Psychometrics(waves, wave, [], agreement)
-    titles = Subscale.objects.filter(battery__instrument_id=wave.instrument_id)
-    rows = presenters.psychometric_rows(stats, dict(titles.values_list("code", "title")))
+    found = Subscale.objects.filter(battery__instrument_id=wave.instrument_id)
+    language = get_language()  # a title the instrument lacks in it stays in its first language
+    titles = {s.code: s.title_in(language) for s in found.only("code", "title", "translations")}
+    rows = presenters.psychometric_rows(stats, titles)
     return Psychometrics(waves, wave, rows, agreement)
 
 

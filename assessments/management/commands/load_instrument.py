@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from assessments.instruments import InvalidDefinition, read_definition, validate_definition
+from assessments.models import Instrument
 from assessments.services import instrument_load
 
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
                     raise InvalidDefinition(problems)
                 self.stdout.write(self.style.SUCCESS(f"{file}: valid"))
                 return
+            before = Instrument.objects.filter(
+                code=definition.get("code"), version=definition.get("version")
+            ).first()
             instrument, created = instrument_load(definition=definition)
         except InvalidDefinition as error:
             lines = [f"  {problem}" for problem in error.problems]
@@ -30,5 +34,10 @@ class Command(BaseCommand):
                 + "\n".join(lines)
             ) from None
         verb = "Loaded" if created else "Already loaded, unchanged:"
+        if before is not None and before.languages != instrument.languages:
+            verb = "Added languages to"
         items = sum(len(s["items"]) for b in definition["batteries"] for s in b["subscales"])
-        self.stdout.write(self.style.SUCCESS(f"{verb} {instrument.label} ({items} items)."))
+        languages = ", ".join(instrument.languages)
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} {instrument.label} ({items} items; {languages}).")
+        )
