@@ -350,11 +350,12 @@ def prepare(env: dict, dyads: int) -> dict:
     import django
 
     django.setup()
-    from assessments.models import DyadWaveResult, Item, Response, Wave
+    from assessments.models import DyadWaveResult, Invitation, Item, Response, Wave
 
     wave = Wave.objects.get(cohort__program__slug="demo", cohort__slug="2026", number=2)
     Response.objects.filter(wave=wave).delete()
     DyadWaveResult.objects.filter(wave=wave).delete()
+    Invitation.objects.filter(wave=wave).delete()  # the demo records who it had invited
     items = Item.objects.filter(subscale__battery__instrument=wave.instrument)
     pages = collections.defaultdict(list)
     for item in items.select_related("subscale__battery").order_by("subscale__battery", "pk"):
