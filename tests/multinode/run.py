@@ -478,6 +478,7 @@ def check_scores(env: dict, plan: dict, checks: Checks) -> None:
 def check_mail(sink: Sink, held: set[int], checks: Checks) -> dict:
     from django.db.models import Q
 
+    from delivery.messages import RELATED, recipient_address
     from delivery.models import Delivery
 
     log = Delivery.objects.all()
@@ -492,8 +493,10 @@ def check_mail(sink: Sink, held: set[int], checks: Checks) -> dict:
     # or an error left it unclear whether the server took the message): the only rows
     # whose message may be on the wire twice, even when the retry then found it no
     # longer needed (cancelled: the participant had already submitted).
-    again = log.filter(Q(pk__in=held) | Q(attempts__gte=2))
-    held_to = set(again.values_list("to_email", flat=True))
+    # A cancelled row keeps no address (the worker that sent it died before recording
+    # one), so the address is the one the worker sends to.
+    again = log.filter(Q(pk__in=held) | Q(attempts__gte=2)).select_related(*RELATED)
+    held_to = {row.to_email or recipient_address(row) for row in again}
     explained = all(to in held_to and count == 1 for to, count in extra.items())
     checks.add(
         "every due message delivered, exactly once per message the log marks sent",
