@@ -128,3 +128,22 @@ def grow(cast, *, dyads: int, waves: int) -> SimpleNamespace:
 
 def cohort_url(cast, tail: str = "") -> str:
     return f"/coordinate/{cast.program.slug}/{cast.cohort.slug}/{tail}"
+
+
+def backsliding_scene(cast, **falling) -> SimpleNamespace:
+    """Two closed waves: a backsliding dyad (``falling``: more fields of its second
+    result), a steady relational one, a silent partner."""
+    waves = add_waves(cast.cohort, 2)
+    down, steady, silent = cast.dyad, cast.other_dyad, add_dyads(cast.cohort, 1)[0]
+    DyadWaveResult.objects.bulk_create(
+        [
+            result(down, waves[0], "relational"),
+            result(down, waves[1], "dysfunctional", transition="down", transition_reliable=True,
+                   change=-2.5, reliable_decline=True, strain_reported=True, **falling),
+            result(steady, waves[0], "relational"),
+            result(steady, waves[1], "relational", transition="same", change=0.1),
+            result(silent, waves[0], "traditional"),
+            result(silent, waves[1], "unplaced"),
+        ]
+    )  # fmt: skip
+    return SimpleNamespace(waves=waves, falling=down, steady=steady, silent=silent)

@@ -2,7 +2,6 @@
 counts do not grow with the number of dyads or waves."""
 
 import json
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -13,7 +12,12 @@ from assessments.models import DyadWaveResult
 from assessments.results import aggregates
 from relationships.models import Dyad
 from tests import factories
-from tests.coordinate.builders import add_dyads, add_waves, cohort_url, grow, result
+from tests.coordinate.builders import (
+    add_waves,
+    backsliding_scene,
+    cohort_url,
+    grow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -232,28 +236,7 @@ def test_the_cohort_dashboard_stays_within_its_query_budget(
 @pytest.fixture
 def scene(cast):
     """Two closed waves: a backsliding dyad, a steady relational one, a silent partner."""
-    waves = add_waves(cast.cohort, 2)
-    falling, steady, silent = cast.dyad, cast.other_dyad, add_dyads(cast.cohort, 1)[0]
-    DyadWaveResult.objects.bulk_create(
-        [
-            result(falling, waves[0], "relational"),
-            result(
-                falling,
-                waves[1],
-                "dysfunctional",
-                transition="down",
-                transition_reliable=True,
-                change=-2.5,
-                reliable_decline=True,
-                strain_reported=True,
-            ),
-            result(steady, waves[0], "relational"),
-            result(steady, waves[1], "relational", transition="same", change=0.1),
-            result(silent, waves[0], "traditional"),
-            result(silent, waves[1], "unplaced"),
-        ]
-    )
-    return SimpleNamespace(waves=waves, falling=falling, steady=steady, silent=silent)
+    return backsliding_scene(cast)
 
 
 def dashboard(client, cast, query: str = ""):

@@ -4,7 +4,6 @@ audit trail, and that its queries do not grow with the cohort."""
 
 import csv
 import io
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -17,7 +16,11 @@ from assessments.coordinate.report_views import dyad_list
 from assessments.models import DyadWaveResult
 from audit.models import AuditEvent
 from tests import factories
-from tests.coordinate.builders import add_dyads, add_waves, cohort_url, grow, result
+from tests.coordinate.builders import (
+    backsliding_scene,
+    cohort_url,
+    grow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,29 +39,7 @@ def rows_of(response) -> list[dict[str, str]]:
 @pytest.fixture
 def scene(cast):
     """Two closed waves: a backsliding dyad, a steady relational one, a silent partner."""
-    waves = add_waves(cast.cohort, 2)
-    falling, steady, silent = cast.dyad, cast.other_dyad, add_dyads(cast.cohort, 1)[0]
-    DyadWaveResult.objects.bulk_create(
-        [
-            result(falling, waves[0], "relational"),
-            result(
-                falling,
-                waves[1],
-                "dysfunctional",
-                transition="down",
-                transition_reliable=True,
-                change=-2.5,
-                reliable_decline=True,
-                strain_reported=True,
-                str_mentor=3.5,
-            ),
-            result(steady, waves[0], "relational"),
-            result(steady, waves[1], "relational", transition="same", change=0.1),
-            result(silent, waves[0], "traditional"),
-            result(silent, waves[1], "unplaced"),
-        ]
-    )
-    return SimpleNamespace(waves=waves, falling=falling, steady=steady, silent=silent)
+    return backsliding_scene(cast, str_mentor=3.5)
 
 
 def test_the_file_lists_each_dyad_at_each_wave_with_scores_states_and_flags(client, cast, scene):

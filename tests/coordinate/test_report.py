@@ -1,14 +1,15 @@
 """The printable cohort report: what it shows (the dashboard's figures as tables), that it
 is made for print, who may open it, and that its queries do not grow with the cohort."""
 
-from types import SimpleNamespace
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessments.models import DyadWaveResult
-from tests.coordinate.builders import add_dyads, add_waves, cohort_url, grow, result
+from tests.coordinate.builders import (
+    backsliding_scene,
+    cohort_url,
+    grow,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,28 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scene(cast):
     """Two closed waves: a backsliding dyad, a steady relational one, a silent partner."""
-    waves = add_waves(cast.cohort, 2)
-    falling, steady, silent = cast.dyad, cast.other_dyad, add_dyads(cast.cohort, 1)[0]
-    DyadWaveResult.objects.bulk_create(
-        [
-            result(falling, waves[0], "relational"),
-            result(
-                falling,
-                waves[1],
-                "dysfunctional",
-                transition="down",
-                transition_reliable=True,
-                change=-2.5,
-                reliable_decline=True,
-                strain_reported=True,
-            ),
-            result(steady, waves[0], "relational"),
-            result(steady, waves[1], "relational", transition="same", change=0.1),
-            result(silent, waves[0], "traditional"),
-            result(silent, waves[1], "unplaced"),
-        ]
-    )
-    return SimpleNamespace(waves=waves, falling=falling, steady=steady, silent=silent)
+    return backsliding_scene(cast)
 
 
 def report_of(client, cast, query: str = ""):
