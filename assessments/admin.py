@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import ReadOnlyAdmin
 from relationships.admin import ParticipantAdmin as BaseParticipantAdmin
-from relationships.models import Participant
+from relationships.admin import ProgramAdmin as BaseProgramAdmin
+from relationships.models import Participant, Program
 
+from .background import recompute_start
 from .models import (
     AlertFollowUp,
     Answer,
@@ -245,3 +249,28 @@ class ParticipantAdmin(BaseParticipantAdmin):
                    "results": done.results_recomputed, "links": done.links_revoked},
             )  # fmt: skip
         return None
+
+
+# New scoring constants mean new results: the program admin starts the recompute of each
+# of the program's cohorts on the worker, and links to each one's progress.
+admin.site.unregister(Program)
+
+
+@admin.register(Program)
+class ProgramAdmin(BaseProgramAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or "placement_overrides" not in form.changed_data:
+            return
+        for cohort in obj.cohorts.order_by("name"):
+            job = recompute_start(cohort=cohort, owner=request.user, back_url=request.path)
+            url = reverse("jobs:job", args=[job.pk])
+            self.message_user(
+                request,
+                format_html(
+                    _("The scoring constants changed: {cohort} is being scored again. "
+                      '<a href="{url}">Follow its progress</a>.'),
+                    cohort=cohort.name,
+                    url=url,
+                ),
+            )  # fmt: skip

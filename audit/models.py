@@ -34,6 +34,11 @@ class AuditEvent(models.Model):
         DATA_DOWNLOAD = "participant.download", _("participant downloaded own data")
         DELETION_REQUEST = "participant.deletion_request", _("participant asked for deletion")
         ERASURE = "participant.erased", _("participant erased")
+        DELIVERY_RETRIED = "delivery.retried", _("failed email queued again")
+        WORDING_CHANGED = "delivery.wording_changed", _("email wording changed")
+        WORDING_TESTED = "delivery.wording_tested", _("test email sent")
+        SCHEDULE_CHANGED = "delivery.schedule_changed", _("sending schedule changed")
+        NOTICES_CHANGED = "delivery.notices_changed", _("coordinator notices changed")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -1,35 +1,21 @@
-"""Handing work to the task framework: after the rows it needs are committed.
-
-The database backend stores a task in the same transaction as the delivery rows, and
-the immediate backend runs it on the same connection, so both can enqueue at once. A
-task sent to Redis could reach a worker before the rows commit: it is enqueued when
-the surrounding transaction commits instead.
-"""
+"""Handing work to the task framework: after the rows it needs are committed
+(``jobs.services.after_commit``: at once on the database queue, which stores the task in
+the same transaction, and when the transaction commits on Redis)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
 
-DATABASE_SHARED = ("DatabaseBackend", "ImmediateBackend")
+from jobs.services import after_commit
 
 
 def _backend():
     from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 
     return task_backends[DEFAULT_TASK_BACKEND_ALIAS]
-
-
-def _after_commit(enqueue: Callable[[], object]) -> None:
-    shares_database = type(_backend()).__name__ in DATABASE_SHARED
-    if connection.in_atomic_block and not shares_database:
-        transaction.on_commit(enqueue, robust=True)
-    else:
-        enqueue()
 
 
 def send_soon(messages: int) -> None:
@@ -42,7 +28,7 @@ def send_soon(messages: int) -> None:
         math.ceil(messages / settings.DELIVERY_BATCH_SIZE), settings.DELIVERY_PARALLEL_TASKS
     )
     for _ in range(count):
-        _after_commit(send_due.enqueue)
+        after_commit(send_due.enqueue)
 
 
 def send_at(moment: dt.datetime) -> bool:
@@ -52,7 +38,7 @@ def send_at(moment: dt.datetime) -> bool:
 
     if not _backend().supports_defer:
         return False
-    _after_commit(lambda: send_due.using(run_after=moment).enqueue())
+    after_commit(lambda: send_due.using(run_after=moment).enqueue())
     return True
 
 
@@ -60,4 +46,4 @@ def plan_soon(batch_id: int) -> None:
     """Enqueue the task that expands a send batch into delivery rows."""
     from .tasks import plan_batch
 
-    _after_commit(lambda: plan_batch.enqueue(batch_id))
+    after_commit(lambda: plan_batch.enqueue(batch_id))

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "delivery",
+    "jobs",
 ]
 
 MIDDLEWARE = [

@@ -49,6 +49,7 @@ COMMANDS_WITHOUT_SECRET = frozenset(
         "axes_reset_ip_username",
         "axes_reset_logs",
         "axes_reset_failure_logs",
+        "jobs_forget",
         # research data: instruments, dyads, answers, scores and pseudonymised files
         "load_instrument",
         "import_dyads",

@@ -52,6 +52,7 @@ urlpatterns = [
     path("exports/", include("assessments.research.urls")),
     path("", include("assessments.survey.urls")),
     path("coordinate/", include("assessments.coordinate.urls")),
+    path("jobs/", include("jobs.urls")),
 ]
 if settings.ANYMAIL_WEBHOOKS:  # an API mail provider's tracking webhook (docs/delivery.md)
     urlpatterns.append(path("anymail/", include("anymail.urls")))

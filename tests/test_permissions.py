@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessments.models import Wave
 from delivery.models import DeliveryBatch
+from jobs.models import Job, JobFilePart
 from relationships.models import User
 
 PERSONAS = (
@@ -110,6 +111,10 @@ EXPECTED = {
     "coordinate:delivery_retry": POST_ONLY,
     "exports:index": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
     "exports:guide": {**dict.fromkeys(PERSONAS, 403), "anonymous": 302, "admin": 200},
+    # a job is its owner's alone: the coordinator's import, the admin's zip
+    "jobs:job": {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "coordinator": 200},
+    "jobs:progress": {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "coordinator": 200},
+    "jobs:file": {**dict.fromkeys(PERSONAS, 404), "anonymous": 302, "admin": 200},
 }
 
 
@@ -153,6 +158,19 @@ def send_batch(wave: Wave) -> DeliveryBatch:
     return found
 
 
+def finished_job(owner_email: str, kind: str) -> Job:
+    """A finished job of ``owner_email``'s, with a file of one part."""
+    owner = User.objects.get(email=owner_email)
+    job, created = Job.objects.get_or_create(
+        owner=owner, kind=kind,
+        defaults={"title": kind, "status": Job.Status.DONE, "file_name": "f.zip",
+                  "file_type": "application/zip", "file_size": 2},
+    )  # fmt: skip
+    if created:
+        JobFilePart.objects.create(job=job, number=0, data=b"PK")
+    return job
+
+
 def url_for(name: str, world) -> str:
     dyad = world["dyad"]
     wave = Wave.objects.get(cohort=dyad.cohort, number=1)
@@ -186,6 +204,9 @@ def url_for(name: str, world) -> str:
         "coordinate:message_template": {"program": "demo", "kind": "invitation"},
         "coordinate:message_template_test": {"program": "demo", "kind": "invitation"},
         "coordinate:delivery_retry": {"program": "demo", "delivery": 1},
+        "jobs:job": {"job": finished_job("coordinator@example.org", "dyads.import").pk},
+        "jobs:progress": {"job": finished_job("coordinator@example.org", "dyads.import").pk},
+        "jobs:file": {"job": finished_job("admin@example.org", "cohort.archive").pk},
     }.get(name)
     if kwargs is None and name.startswith("coordinate:") and name != "coordinate:programs":
         kwargs = where

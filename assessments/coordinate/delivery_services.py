@@ -26,12 +26,11 @@ from delivery.models import (
 )
 from relationships.models import Program, User
 
-# Audit actions of the delivery settings (stored as text beside ``AuditEvent.Action``).
-DELIVERY_RETRIED = "delivery.retried"
-WORDING_CHANGED = "delivery.wording_changed"
-WORDING_TESTED = "delivery.wording_tested"
-SCHEDULE_CHANGED = "delivery.schedule_changed"
-NOTICES_CHANGED = "delivery.notices_changed"
+DELIVERY_RETRIED = AuditEvent.Action.DELIVERY_RETRIED
+WORDING_CHANGED = AuditEvent.Action.WORDING_CHANGED
+WORDING_TESTED = AuditEvent.Action.WORDING_TESTED
+SCHEDULE_CHANGED = AuditEvent.Action.SCHEDULE_CHANGED
+NOTICES_CHANGED = AuditEvent.Action.NOTICES_CHANGED
 
 SEND_ACTIONS = {
     Audience.NOT_INVITED: AuditEvent.Action.INVITATIONS_SENT,

@@ -37,6 +37,7 @@ from .forms import (
 )
 from .guards import dyad_or_404, managed_cohort, managed_program, wave_or_404
 from .selectors.waves import waves_overview
+from .tasks import import_start
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -224,20 +225,16 @@ def dyad_import(request: HttpRequest, program: str, cohort: str) -> HttpResponse
 
 
 def _import_confirm(request: HttpRequest, cohort: Cohort) -> HttpResponse:
+    """The previewed file, checked again here (so its problems show on this page) and
+    then imported on the worker, which checks it once more as it writes; the person
+    follows the import on the job's page."""
     form = DyadImportConfirmForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise relationship_services.DyadImportError(
-                [relationship_services.Problem(1, form.problem())]
-            )
+    if form.is_valid():
         text = form.cleaned_data["csv_text"]
-        plan = services.dyads_import(cohort=cohort, text=text, actor=request.user)
-    except relationship_services.DyadImportError as error:
-        context = {"cohort": cohort, "form": DyadImportForm(), "problems": error.problems}
+        problems = relationship_services.dyads_preview(cohort=cohort, text=text).problems
+    else:
+        problems = [relationship_services.Problem(1, form.problem())]
+    if problems:
+        context = {"cohort": cohort, "form": DyadImportForm(), "problems": problems}
         return render(request, "coordinate/import.html", context, status=400)
-    messages.success(
-        request,
-        _("Imported %(n)d dyads (%(people)d new participants).")
-        % {"n": len(plan.dyads), "people": len(plan.new_people)},
-    )
-    return redirect(_cohort_url(cohort))
+    return redirect("jobs:job", import_start(cohort=cohort, text=text, owner=request.user).pk)

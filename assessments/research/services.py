@@ -15,7 +15,7 @@ import io
 import itertools
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,17 +62,27 @@ class CountedLines(Counted):
             yield block
 
 
-def results_refresh(*, cohort: Cohort) -> Constants:
+def results_refresh(
+    *, cohort: Cohort, progress: Callable[[str, int], None] | None = None
+) -> Constants:
     """Recompute the cohort's stored results when they are not those of the program's
     current constants (``selectors.results_outdated``); return those constants.
+    ``progress`` is ``results_recompute``'s.
 
     One query when the results are current, as after every submit and import; after a
     program changed its constants, the recompute ``recompute_scores`` would have done.
     """
     constants = cohort.program.constants
-    if reads.results_outdated(cohort=cohort, rule_version=constants.version_label):
-        results_recompute(cohort=cohort)
+    if results_outdated(cohort=cohort):
+        results_recompute(cohort=cohort, progress=progress)
     return constants
+
+
+def results_outdated(*, cohort: Cohort) -> bool:
+    """Whether an export of a scored file would first recompute the cohort's results."""
+    return reads.results_outdated(
+        cohort=cohort, rule_version=cohort.program.constants.version_label
+    )
 
 
 def export_stream(
@@ -183,9 +193,18 @@ def labelled_write(
         return _label(cohort, format, sources, folder, stem)
 
 
-def archive_write(*, cohort: Cohort, format: str, target: IO[bytes]) -> int:
+def archive_write(
+    *,
+    cohort: Cohort,
+    format: str,
+    target: IO[bytes],
+    progress: Callable[[str], None] | None = None,
+) -> int:
     """Write into ``target`` the zip that ``format`` (``ARCHIVES``) downloads; return the
     data rows of its files together (of the CSV files only, for ``zip``).
+
+    ``progress(name)`` is called as each file (``archive_steps`` of them) is begun:
+    ``"scores"`` first, then the file's format (``"long"``, ``"sav"``…).
 
     ``zip``: the five CSV files, the respondent and dyad files for SPSS and for Stata
     (made from those CSV files), read_cohort.R and a README; ``sav`` or ``dta``: the
@@ -194,6 +213,8 @@ def archive_write(*, cohort: Cohort, format: str, target: IO[bytes]) -> int:
     """
     if format not in ARCHIVES:
         raise ValueError(f"unknown archive {format!r}; use one of {', '.join(ARCHIVES)}")
+    step = progress or (lambda name: None)
+    step("scores")
     constants = results_refresh(cohort=cohort)
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -201,20 +222,30 @@ def archive_write(*, cohort: Cohort, format: str, target: IO[bytes]) -> int:
     ):
         folder = Path(scratch)
         if format != "zip":
+            step(format)
             paths, rows = labelled_write(
                 cohort=cohort, format=format, folder=folder, stem=_stem(cohort),
                 constants=constants,
             )  # fmt: skip
             _archive(archive, paths)
             return rows
-        spooled = {name: _spool(cohort, name, constants, folder) for name in FORMATS}
+        spooled = {}
+        for name in FORMATS:
+            step(name)
+            spooled[name] = _spool(cohort, name, constants, folder)
         _archive(archive, [path for path, _ in spooled.values()])
         sources = {name: spooled[name][0] for name in labelled.FILES}
         for name in LABELLED:
+            step(name)
             _archive(archive, _label(cohort, name, sources, folder, _stem(cohort))[0])
         archive.write(R_SCRIPT, R_SCRIPT.name)
         archive.writestr("README.txt", files.README)
     return sum(rows for _, rows in spooled.values())
+
+
+def archive_steps(format: str) -> int:
+    """How many times ``archive_write`` calls ``progress`` for ``format``."""
+    return 1 + (len(FORMATS) + len(LABELLED) if format == "zip" else 1)
 
 
 def _stem(cohort: Cohort) -> str:

@@ -1,28 +1,31 @@
 """The admin's exports page: pick a cohort and a file, download it as it is produced;
-and the research files' guide (docs/exports.md) beside it."""
+and the research files' guide (docs/exports.md) beside it.
+
+A CSV file streams from the request. What takes longer runs on the worker and the page
+sends the person to the job's page: a zip is built there and offered when ready, and a
+scored file whose cohort's results are not those of the program's current constants
+waits for the cohort to be scored again first.
+"""
 
 from __future__ import annotations
-
-import tempfile
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    StreamingHttpResponse,
-)
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from jobs.models import Job
 from relationships.models import Cohort
 
-from .services import ARCHIVES, FORMATS, LoggedExport, archive_write, export_log
+from ..background import recompute_start
+from .services import ARCHIVES, FORMATS, SCORED, LoggedExport, results_outdated
+from .tasks import archive_start
 
 PERMISSION = "assessments.export_cohort"
 GUIDE = settings.BASE_DIR / "docs" / "exports.md"
@@ -70,37 +73,35 @@ def _check(request: HttpRequest) -> None:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def exports_page(request: HttpRequest) -> HttpResponse:
+    """The form posts; a GET with the same fields (a bookmarked link) streams a CSV file
+    too, but work for the worker starts only from a POST."""
     _check(request)
-    form = ExportForm(request.GET or None)
+    form = ExportForm(request.POST if request.method == "POST" else request.GET or None)
     if not form.is_valid():
         context = {"form": form, "descriptions": DESCRIPTIONS.items()}
         return render(request, "exports/index.html", context)
     cohort, format = form.cleaned_data["cohort"], form.cleaned_data["format"]
+    if format in ARCHIVES or (format in SCORED and results_outdated(cohort=cohort)):
+        if request.method != "POST":
+            context = {"form": form, "descriptions": DESCRIPTIONS.items(), "confirm": True}
+            return render(request, "exports/index.html", context)
+        return redirect("jobs:job", _job_start(request, cohort, format).pk)
     name = f"{cohort.program.slug}-{cohort.slug}-{format}"
-    if format in ARCHIVES:
-        return _archive(request, cohort, format, name)
     stream = LoggedExport(user=request.user, cohort=cohort, format=format)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
 
-def _archive(request: HttpRequest, cohort: Cohort, format: str, name: str) -> FileResponse:
-    """A zip built in a temporary file before its first byte, then sent from disk; the
-    file goes when the response closes it."""
-    archive = tempfile.TemporaryFile()
-    try:
-        rows = archive_write(cohort=cohort, format=format, target=archive)
-    except BaseException:
-        archive.close()
-        raise
-    export_log(user=request.user, cohort=cohort, format=format, rows=rows, via="page")
-    archive.seek(0)
-    return FileResponse(
-        archive, as_attachment=True, filename=f"{name}.zip", content_type="application/zip"
-    )
+def _job_start(request: HttpRequest, cohort: Cohort, format: str) -> Job:
+    back = reverse("exports:index")
+    if format in ARCHIVES:
+        return archive_start(cohort=cohort, format=format, owner=request.user, back_url=back)
+    download = f"{back}?{urlencode({'cohort': cohort.pk, 'format': format})}"
+    then = (_("Download the %(file)s file") % {"file": format}, download)
+    return recompute_start(cohort=cohort, owner=request.user, back_url=back, then=then)
 
 
 @login_required

@@ -16,6 +16,7 @@ from assessments.models import ExportLog
 from assessments.research import files
 from assessments.research.services import FORMATS, export_zip
 from relationships.models import Cohort, Participant
+from tests.jobs.pages import archive_download
 from tests.research.conftest import portable_text_of, text_of
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +193,7 @@ def test_the_page_offers_the_zip(client, cohort):
     from relationships.models import User
 
     client.force_login(User.objects.get(email="admin@example.org"))
-    reply = client.get("/exports/", {"cohort": cohort.pk, "format": "zip"})
+    reply = archive_download(client, cohort, "zip")
     assert reply["Content-Type"] == "application/zip"
     data = b"".join(reply.streaming_content)
     assert "README.txt" in zipfile.ZipFile(io.BytesIO(data)).namelist()

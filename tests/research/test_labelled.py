@@ -22,6 +22,7 @@ from assessments.research import labelled, selectors, services
 from assessments.research.files import CODEBOOK_COLUMNS
 from relationships.models import Cohort, User
 from tests.factories import UserFactory
+from tests.jobs.pages import archive_download
 from tests.research.conftest import text_of
 
 pytestmark = pytest.mark.django_db
@@ -215,13 +216,13 @@ def test_writing_a_labelled_file_takes_as_many_queries_for_more_dyads(tmp_path):
 
 
 def download(client, cohort: Cohort, format: str):
-    return client.get("/exports/", {"cohort": cohort.pk, "format": format})
+    return client.post("/exports/", {"cohort": cohort.pk, "format": format})
 
 
 @pytest.mark.parametrize("format", FORMATS)
 def test_the_exports_page_sends_both_files_to_an_admin_and_logs_it(client, cohort, format):
     client.force_login(User.objects.get(email="admin@example.org"))
-    reply = download(client, cohort, format)
+    reply = archive_download(client, cohort, format)
     assert reply.status_code == 200 and reply["Content-Type"] == "application/zip"
     assert f'filename="demo-2026-{format}.zip"' in reply["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(reply.streaming_content)))
@@ -250,7 +251,13 @@ def test_staff_with_the_export_permission_get_the_labelled_files(client, cohort)
     staff = UserFactory(is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="export_cohort"))
     client.force_login(staff)
-    assert download(client, cohort, "dta").status_code == 200
+    reply = archive_download(client, cohort, "dta")
+    assert reply.status_code == 200 and reply["Content-Type"] == "application/zip"
+    # the file is for the one who asked, and only while they may export
+    staff.user_permissions.clear()
+    staff = User.objects.get(pk=staff.pk)  # no cached permissions
+    client.force_login(staff)
+    assert client.get(reply.wsgi_request.path).status_code == 404
 
 
 def test_the_page_explains_every_file_and_links_the_guide(client, cohort):

@@ -3,10 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from assessments.models import Answer
-from assessments.services import results_recompute
-from audit.models import AuditEvent
-from audit.services import audit_record
+from assessments.background import answers_to_score, cohort_rescore
 from relationships.models import Cohort
 
 
@@ -20,26 +17,11 @@ class Command(BaseCommand):
         cohorts = self._cohorts(cohort)
         for current in cohorts:
             started = time.perf_counter()
-            total = Answer.objects.filter(
-                response__wave__cohort=current, response__status="submitted"
-            ).count()
+            total = answers_to_score(current)
             with tqdm(
                 total=total, desc=f"{current.path} answers", unit="answer", disable=None
             ) as bar:
-                written = results_recompute(
-                    cohort=current,
-                    progress=lambda stage, n: bar.update(n) if stage == "answers" else None,
-                )
-            audit_record(
-                action=AuditEvent.Action.SCORES_RECOMPUTED,
-                target=current.path,
-                detail={
-                    "results": written,
-                    "rule_version": current.program.constants.version_label,
-                    "via": "command",
-                },
-                program=current.program.slug,
-            )
+                written = cohort_rescore(cohort=current, via="command", answered=bar.update)
             seconds = time.perf_counter() - started
             self.stdout.write(
                 f"{current.path}: {written} results from {total} answers in {seconds:.1f} s "
