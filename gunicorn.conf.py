@@ -15,7 +15,8 @@ docs/deployment.md ("Processes", "Connection sizing") explains the numbers.
   get this long to finish; systemd's ``TimeoutStopSec`` is longer.
 - The access log goes to stdout, one text line per request ending in ``request_id=``
   (the ``X-Request-ID`` of the response), which joins it to the application's JSON
-  lines on stderr.
+  lines on stderr. Sign-in addresses (invitation, emailed and password-reset links)
+  are written without their secret part (``mentoring_site.access_log``).
 """
 
 import os
@@ -66,6 +67,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 accesslog = "-"
+logger_class = "mentoring_site.access_log.AccessLogger"
 errorlog = "-"
 access_log_format = (
     '%(h)s %({x-forwarded-for}i)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms '

@@ -10,6 +10,7 @@ import re
 import runpy
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from mentoring_site.logs import JsonFormatter
 from mentoring_site.middleware import RequestIdMiddleware
 from mentoring_site.sentry import event_scrubbed
 from mentoring_site.settings import env_admins
+from tests.live import Client as LiveClient
+from tests.live import free_port, server_env
+from tests.live import manage as live_manage
 
 ROOT = Path(__file__).resolve().parent.parent
 # Variables the test run sets for itself, which a production environment never has.
@@ -421,3 +425,45 @@ def test_a_nightly_dump_restores_into_a_new_database_with_every_row(tmp_path):
     assert " 0 differ from the live database" in checked.stdout
     assert re.search(r"^relationships_dyad +3 +3$", checked.stdout, re.M)
     assert "every migration of this code is applied" in checked.stdout
+
+
+def test_the_access_log_never_holds_a_sign_in_link(tmp_path):
+    """A real gunicorn with the project's configuration: the request line and the
+    referer of invitation, sign-in and reset links lose their secret part."""
+    log = tmp_path / "access.log"
+    port = free_port()
+    env = server_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), GUNICORN_BIND=f"127.0.0.1:{port}")
+    live_manage(env, "migrate", "--noinput")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers", "1",
+         "--access-logfile", str(log)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    secret = "SeCrEt-123_abc"
+    try:
+        client = _answering(port)
+        client.get(f"/invite/{secret}/")
+        client.get(f"/accounts/link/MQ/{secret}/")
+        referer = {"Referer": f"http://127.0.0.1/invite/{secret}/?x=1"}
+        client.request("GET", f"/accounts/password/reset/MQ/{secret}/", headers=referer)
+        client.get("/accounts/link/sent/")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert secret not in text
+    assert "GET /invite/[hidden]/ " in text and "GET /accounts/link/[hidden]/ " in text
+    assert '"http://127.0.0.1/invite/[hidden]/?x=1"' in text
+    assert "GET /accounts/link/sent/ " in text
+
+
+def _answering(port: int, timeout: float = 30) -> LiveClient:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            client = LiveClient(port)
+            client.get("/healthz")
+            return client
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not answer")
