@@ -85,6 +85,15 @@ def test_healthz_is_ok_with_an_empty_queue_and_no_worker(client):
     }
 
 
+@pytest.mark.django_db
+def test_healthz_answers_plain_http_where_every_page_redirects_to_https(client, settings):
+    """A load balancer asks the app server directly, without TLS or a proxy's header."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    home = client.get("/")
+    assert home.status_code == 301 and home.url.startswith("https://")
+
+
 def test_the_backlog_counts_due_deliveries_and_waiting_tasks(client, invitations_waiting):
     queue = client.get("/healthz").json()["queue"]
     assert queue["engine"] == "DatabaseBackend"
