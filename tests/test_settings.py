@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 # Variables the test run sets for itself, which a production environment never has.
 DROPPED = {"SECURE_SSL_REDIRECT", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "STATICFILES_BACKEND"}
@@ -24,7 +26,10 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_deploy_checks_print_no_warnings_with_production_settings():
+@pytest.mark.parametrize("shared", [{}, {"REDIS_URL": "redis://127.0.0.1:6379/14"}])
+def test_deploy_checks_print_no_warnings_with_production_settings(shared):
+    """On one machine, and with the throttles' counters shared through Redis (a cache
+    whose increment is atomic, as django-ratelimit requires)."""
     run = manage(
         "check",
         "--deploy",
@@ -33,6 +38,7 @@ def test_deploy_checks_print_no_warnings_with_production_settings():
         SECRET_KEY="k" * 20 + "production-like-secret-with-enough-entropy-9x",
         ALLOWED_HOSTS="continuum.example.org",
         DEBUG="0",
+        **shared,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout

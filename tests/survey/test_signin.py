@@ -128,6 +128,26 @@ def test_sign_in_link_requests_are_throttled_per_address(client, wave):
     assert "Too many requests" in ask_for_link(client, "protege@example.org").text
 
 
+def test_the_throttle_holds_through_the_shared_redis_cache(client, wave, settings):
+    """Several app servers share their counters in Redis (``REDIS_URL``): the same limit,
+    and a counter that expires with its period."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache",
+                    "LOCATION": "redis://127.0.0.1:6379/15"},
+    }  # fmt: skip
+    shared = caches["default"]
+    shared.clear()
+    try:
+        answers = [ask_for_link(client, "protege@example.org").status_code for _ in range(6)]
+        assert answers == [302] * 5 + [429]
+        counters = shared.keys("*")
+        assert counters and all(0 < shared.ttl(key) <= 3600 + 60 for key in counters)
+    finally:
+        shared.clear()
+
+
 def test_sign_in_link_requests_are_throttled_per_client(client, wave):
     answers = [ask_for_link(client, f"p{n}@example.org").status_code for n in range(21)]
     assert answers == [302] * 20 + [429]
