@@ -8,13 +8,11 @@ flags), never an item answer. Every cell passes through ``cells.neutralise``.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..cells import neutralise
+from .. import cells
 from ..measurement.rules import FLAGS, ROLES, SCORE_COLUMNS
 
 ROWS_PER_CHUNK = 1000
@@ -98,15 +96,5 @@ def _result_cells(found: Mapping[str, Any]) -> list[Any]:
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text (RFC 4180, header first) in chunks of about ``ROWS_PER_CHUNK`` rows,
-    every cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if count % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """CSV text in chunks of ``ROWS_PER_CHUNK`` rows (``cells.csv_chunks``)."""
+    return cells.csv_chunks(header, rows, per_chunk=ROWS_PER_CHUNK)

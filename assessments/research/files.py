@@ -7,15 +7,13 @@ Every cell passes through ``neutralise``, the one place that defuses formula-lik
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
 
-from ..cells import neutralise
+from .. import cells
 from ..measurement.rules import BATTERIES, SCORE_COLUMNS, STATES
 
 SCORES = SCORE_COLUMNS
@@ -69,17 +67,8 @@ def number(value: Any, digits: int = 4) -> str:
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text (RFC 4180, header first) in chunks of about ``ROWS_PER_CHUNK`` rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if count % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """CSV text in chunks of ``ROWS_PER_CHUNK`` rows (``cells.csv_chunks``)."""
+    return cells.csv_chunks(header, rows, per_chunk=ROWS_PER_CHUNK)
 
 
 def long_rows(records: Iterable[tuple]) -> Iterator[list[Any]]:
