@@ -28,6 +28,7 @@ from relationships.languages import email_language
 
 from . import wording
 from .models import Delivery, Kind, MessageTemplate
+from .notices import coordinator_language
 from .selectors import digest_rows, message_templates
 
 Templates = dict[tuple[int, str], MessageTemplate]
@@ -39,7 +40,7 @@ RELATED = (
     "invitation__dyad__mentor__user",
     "invitation__dyad__protege__user",
     "invitation__participant__user",
-    "recipient",
+    "recipient__participant",
     "program",
     "dyad__cohort",
     "wave",
@@ -201,11 +202,15 @@ def delivery_message(
     elif delivery.kind == Kind.TEST:
         message = _test_message(delivery, templates, now)
     elif delivery.kind == Kind.ALERT:
-        with translation.override(settings.LANGUAGE_CODE):  # coordinators choose none
+        with translation.override(
+            coordinator_language(user=delivery.recipient, program=delivery.program)
+        ):
             message = _alert_message(delivery)
     else:
-        rows = digest_rows(program=delivery.program, now=now)
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(
+            coordinator_language(user=delivery.recipient, program=delivery.program)
+        ):
+            rows = digest_rows(program=delivery.program, now=now)
             message = _digest_message(delivery, rows)
     message.metadata = {"delivery": str(delivery.pk)}
     return message

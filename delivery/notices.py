@@ -1,5 +1,6 @@
 """Coordinator notices: an email per new alert (a dyad placed dysfunctional or
-reporting strain) and a weekly digest, to each coordinator as they chose.
+reporting strain) and a weekly digest, to each coordinator as they chose, in that
+coordinator's language (``coordinator_language``).
 
 Both only queue rows in the delivery log (unique per recipient, kind, topic and
 sequence); the scheduler's run calls them and the worker sends.
@@ -14,13 +15,22 @@ from django.conf import settings
 from django.db.models import Q
 
 from assessments.models import AlertFollowUp, DyadWaveResult
-from relationships.models import CoordinatorMembership, Program
+from relationships.models import CoordinatorMembership, Program, User, language_codes
 
 from .models import Delivery, DeliverySchedule, Kind
 from .models import NotificationPreference as Preference
 from .selectors import digest_waves
 
 NOTIFIED_REASONS = ("dysfunctional", "strain_reported")
+
+
+def coordinator_language(*, user: User, program: Program) -> str:
+    """The language of a notice to ``user`` about ``program``: the language they chose
+    in the interface when they have one on record (a coordinator who also takes part in
+    a dyad), else the program's default language."""
+    participant = getattr(user, "participant", None)
+    chosen = participant.language if participant is not None else ""
+    return chosen if chosen in language_codes() else program.default_language
 
 
 def _listeners(programs: set[int], *, wanted: set[str]) -> dict[int, list[int]]:

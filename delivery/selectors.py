@@ -398,7 +398,7 @@ def digest_rows(*, program: Program, now: dt.datetime | None = None) -> list[dic
                 "submitted": done,
                 "rate": f"{done / expected:.0%}" if expected else "–",
                 "alerts": [
-                    (reason.replace("_", " "), reasons[reason])
+                    (AlertFollowUp.Reason(reason).label, reasons[reason])
                     for reason in rules.ALERT_REASONS
                     if reason in reasons
                 ],

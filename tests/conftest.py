@@ -5,10 +5,21 @@ and an admin."""
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from relationships.models import Dyad
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts and ends in the default language: a request for a French page
+    leaves its thread in French, which the next test must not inherit."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,12 @@ Nothing here queries the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,8 +40,13 @@ GROUP_LABELS = {"mentor": gettext_lazy("Mentors"), "protege": gettext_lazy("Prot
 
 def chart_words() -> dict[str, str]:
     """The wording of every figure in the current language: axis titles, legend and
-    hover words, and each state's and flag's label under its name."""
+    hover words, each state's and flag's label under its name, and the language's
+    notation of numbers (``decimal``: its decimal mark; ``separators``: its decimal and
+    thousands marks, as plotly.js's ``layout.separators`` takes them)."""
+    decimal = formats.get_format("DECIMAL_SEPARATOR")
     words = {
+        "decimal": decimal,
+        "separators": decimal + formats.get_format("THOUSAND_SEPARATOR"),
         "mentor": _("Mentor"),
         "protege": _("Protégé"),
         "mentors": str(GROUP_LABELS["mentor"]),
@@ -64,13 +72,29 @@ def chart_words() -> dict[str, str]:
 
 
 def number(value: Any, digits: int = 2) -> str:
-    """``value`` with ``digits`` decimals, or an en dash when it is missing."""
-    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+    """``value`` rounded to ``digits`` decimals and written as the active language writes
+    numbers ("4.25" in English, "4,25" in French and Spanish), or an en dash when it is
+    missing. For people only: files and chart data keep the decimal point."""
+    if value is None or pd.isna(value):
+        return "–"
+    return formats.number_format(Decimal(f"{value:.{digits}f}"), decimal_pos=digits)
 
 
 def percent(value: float | None) -> str:
     """A share already in percent, rounded, or an en dash when it is missing."""
-    return "–" if value is None or pd.isna(value) else f"{value:.0f} %"
+    return "–" if value is None or pd.isna(value) else f"{number(value, 0)} %"
+
+
+def wave_name(number: Any) -> str:
+    """A wave named by its number alone, in the active language ("Wave 2")."""
+    return _("Wave %(number)s") % {"number": number}
+
+
+def figure_json(shown: go.Figure, words: dict[str, str]) -> dict[str, Any]:
+    """``charts.figure_data`` of ``shown``, whose axes and hover text write numbers in
+    the notation of ``words`` (the figure's data stay plain numbers)."""
+    shown.update_layout(separators=words["separators"])
+    return charts.figure_data(shown)
 
 
 def flag_labels(names: Any) -> list[str]:
@@ -116,7 +140,7 @@ def state_chart(counts: pd.DataFrame, words: dict[str, str]) -> Chart:
         id="chart-states",
         title=title,
         caption=_("Stacked bars: how many dyads sit in each state at each wave."),
-        figure=charts.figure_data(charts.state_distribution_figure(counts, words)),
+        figure=figure_json(charts.state_distribution_figure(counts, words), words),
         table=Table(title, [_("Wave"), *[words[s] for s in charts.STATES]], rows),
     )
 
@@ -133,7 +157,7 @@ def transition_chart(links: pd.DataFrame, waves: pd.DataFrame, words: dict[str, 
         id="chart-transitions",
         title=_("Movement between consecutive waves"),
         caption=_("Each band carries the dyads that moved from one state to the next."),
-        figure=charts.figure_data(charts.transitions_figure(links, waves, words)),
+        figure=figure_json(charts.transitions_figure(links, waves, words), words),
         table=Table(_("Dyads moving between states"), headers, rows),
         columns=8,
     )
@@ -164,13 +188,13 @@ def agreement_chart(
     ) % {"wave": wave or _("the current wave")}
     pairs, r = rel
     if r is not None:
-        caption += " " + _("Pearson r = %(r).2f over %(n)d dyads.") % {"r": r, "n": pairs}
+        caption += " " + _("Pearson r = %(r)s over %(n)d dyads.") % {"r": number(r), "n": pairs}
     headers = [_("State"), _("Dyads"), _("Mean mentor REL"), _("Mean protégé REL")]
     return Chart(
         id="chart-agreement",
         title=_("Partner agreement on relational quality"),
         caption=caption,
-        figure=charts.figure_data(charts.agreement_figure(points, words)),
+        figure=figure_json(charts.agreement_figure(points, words), words),
         table=Table(_("Mean REL of each partner by state"), headers, rows),
         columns=4,
     )
@@ -186,7 +210,7 @@ def rate_chart(rates: pd.DataFrame, words: dict[str, str]) -> Chart:
         id="chart-rates",
         title=_("Response rate per wave"),
         caption=_("Share of the expected mentors and protégés who submitted."),
-        figure=charts.figure_data(charts.response_rate_figure(rates, words)),
+        figure=figure_json(charts.response_rate_figure(rates, words), words),
         table=Table(_("Responses per wave"), headers, rows),
     )
 
@@ -198,10 +222,7 @@ def history_chart(history: pd.DataFrame, words: dict[str, str]) -> Chart:
     """The cohorts' mean REL wave by wave from ``cohort, wave, mean_rel, n`` rows (``n``:
     dyads where both partners have a REL score), cohorts in drawing order."""
     words = {**words, "mean_rel": _("Mean REL (1–7)")}
-    rows = [
-        [r.cohort, f"{words['wave']} {r.wave}", number(r.mean_rel), r.n]
-        for r in history.itertuples()
-    ]
+    rows = [[r.cohort, wave_name(r.wave), number(r.mean_rel), r.n] for r in history.itertuples()]
     title = _("Mean relational score of each cohort, wave by wave")
     headers = [_("Cohort"), _("Wave"), _("Mean REL"), _("Dyads")]
     return Chart(
@@ -211,7 +232,7 @@ def history_chart(history: pd.DataFrame, words: dict[str, str]) -> Chart:
             "One line per cohort: the mean REL (1–7) of its dyads where both partners have "
             "one, at each wave number."
         ),
-        figure=charts.figure_data(charts.cohort_history_figure(history, words)),
+        figure=figure_json(charts.cohort_history_figure(history, words), words),
         table=Table(title, headers, rows),
         columns=12,
     )
@@ -235,11 +256,13 @@ def trajectory_chart(
         ]
         for row in frame.to_dict("records")
     ]
-    cuts = {"low": edges[0] * rules.POSITION_SPAN / 100 + rules.POSITION_MIN}
-    cuts["high"] = edges[1] * rules.POSITION_SPAN / 100 + rules.POSITION_MIN
+    cuts = {
+        name: number(edge * rules.POSITION_SPAN / 100 + rules.POSITION_MIN, 1)
+        for name, edge in zip(("low", "high"), edges, strict=True)
+    }
     caption = _(
         "Continuum position per wave (0–100). The bands mark the REL cuts of placement "
-        "(%(low).1f and %(high).1f); the dot's colour is the placed state, which also "
+        "(%(low)s and %(high)s); the dot's colour is the placed state, which also "
         "weighs PSY, strain and each partner's own scores."
     )
     headers = [_("Wave"), _("State"), _("Dyad"), _("Mentor REL"), _("Protégé REL"), _("Flags")]
@@ -247,7 +270,7 @@ def trajectory_chart(
         id="chart-trajectory",
         title=_("Trajectory on the continuum"),
         caption=caption % cuts,
-        figure=charts.figure_data(charts.trajectory_figure(frame, words, edges)),
+        figure=figure_json(charts.trajectory_figure(frame, words, edges), words),
         table=Table(_("Position per wave (0–100)"), headers, rows),
     )
 
@@ -260,7 +283,7 @@ def profile_chart(profile: pd.DataFrame, wave: Any, words: dict[str, str]) -> Ch
         title=_("Relational functions profile"),
         caption=_("Each partner's REL subscale scores (1–7) at %(wave)s.")
         % {"wave": wave or _("the latest wave")},
-        figure=charts.figure_data(charts.profile_figure(profile, words)),
+        figure=figure_json(charts.profile_figure(profile, words), words),
         table=Table(_("REL subscale scores"), [_("Subscale"), _("Mentor"), _("Protégé")], cells),
     )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relationships.models import Cohort, Dyad, Participant
@@ -47,7 +48,9 @@ class Wave(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.label or f"Wave {self.number}"
+        """The cohort's own label, else "Wave N" in the active language (a wave keeps
+        no default label of its own, so its name follows each reader's language)."""
+        return self.label or gettext("Wave %(number)s") % {"number": self.number}
 
     def is_open(self, moment=None) -> bool:
         moment = moment or timezone.now()

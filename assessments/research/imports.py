@@ -84,7 +84,6 @@ def _wave(cohort: Cohort, row: Row, rows: list[Row]) -> Wave:
     return Wave.objects.create(
         cohort=cohort,
         number=row.wave,
-        label=f"Wave {row.wave}",
         opens_at=min(moments) - dt.timedelta(days=1),
         closes_at=max(moments) + dt.timedelta(seconds=1),
         instrument=Instrument.objects.get(code=row.instrument, version=row.version),

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from .link_language import person_page_language
 from .scope import SIGNED_IN_BY
 
 EMAIL_LINK = "email-link"
@@ -152,7 +153,8 @@ def _user_of(uidb64: str):
 @ratelimit(key="ip", rate=PER_CLIENT, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def signin_link_use(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """GET shows a button (mail scanners change nothing); POST signs in, once."""
+    """GET shows a button (mail scanners change nothing), in a language the person's
+    programs offer (``link_language``); POST signs in, once."""
     user = _user_of(uidb64)
     if user is None or not may_receive_links(user) or not signin_tokens.check_token(user, token):
         reason = _("This sign-in link has expired or was already used. You can ask for a new one.")
@@ -163,7 +165,8 @@ def signin_link_use(request: HttpRequest, uidb64: str, token: str) -> HttpRespon
             status=410,
         )
     if request.method == "GET":
-        return render(request, "registration/signin_link_use.html", {"person": user})
+        context = {"person": user, **person_page_language(request, user)}
+        return render(request, "registration/signin_link_use.html", context)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SIGNED_IN_BY] = EMAIL_LINK
     return redirect("landing")

@@ -14,6 +14,7 @@ from assessments.tokens import TokenRefused, token_check, token_use
 
 from . import scope
 from .accounts import PER_CLIENT
+from .link_language import link_page_language, program_offer
 
 
 @ratelimit(key="ip", rate=PER_CLIENT, method="POST", block=True)
@@ -22,7 +23,8 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button and changes nothing (mail scanners); POST signs the person in.
 
     The sign-in opens that person's own survey of that wave only (``scope``); the link
-    keeps working until the wave is submitted or closes.
+    keeps working until the wave is submitted or closes. The page offers the languages
+    of the invitation's program (``link_language``).
     """
     try:
         invitation = token_use(token) if request.method == "POST" else token_check(token)
@@ -37,7 +39,12 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
         wave=invitation.wave, dyad=invitation.dyad, respondent=invitation.participant
     )
     if request.method == "GET":
-        context = {"invitation": invitation, "submitted": submitted.exists()}
+        program = invitation.dyad.cohort.program
+        context = {
+            "invitation": invitation,
+            "submitted": submitted.exists(),
+            **link_page_language(request, program_offer(program), invitation.participant.language),
+        }
         return render(request, "assessments/magic_link.html", context)
     user = invitation.participant.user
     if request.user != user or scope.of(request) is not None:

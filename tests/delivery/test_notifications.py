@@ -91,7 +91,7 @@ def test_the_weekly_digest_goes_once_a_week_to_those_who_want_it(
         services.schedule_run(now=moment)
     run_worker()
     [text] = digests_to(sink, digest)
-    assert "1 of 12 partners submitted (8%)" in text and "dysfunctional 1" in text
+    assert "1 of 12 partners submitted (8%)" in text and "Dysfunctional placement (1)" in text
     assert len(digests_to(sink, immediate)) == 1 and digests_to(sink, silent) == []
     services.schedule_run(now=monday + dt.timedelta(days=7))
     run_worker()

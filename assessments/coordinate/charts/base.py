@@ -3,7 +3,7 @@
 Pure: pandas and plotly only, nothing from Django. ``words`` arguments throughout the
 package are ``coordinate.presenters.chart_words()``: the translated wording of axes,
 legends and hover text, keyed by the word's name (``"wave"``, ``"mentor"``) and by every
-state and flag name.
+state and flag name, and the language's decimal mark (``"decimal"``).
 
 Text in a figure is markup to plotly.js: ``<a href>``, ``<b>``, ``<br>`` and a few more
 tags become SVG links and formatting. ``figure_data``, the one way a figure reaches a
@@ -195,6 +195,15 @@ def wave_axis(waves: pd.DataFrame, words: Words) -> dict[str, Any]:
         range=[low - 0.5, high + 0.5],
         showgrid=False,
     )
+
+
+def decimal(value: Any, digits: int, words: Words) -> str:
+    """``value`` as text with ``digits`` decimals and the decimal mark of ``words``
+    (``"decimal"``; a point without one), or an en dash when it is missing: numbers a
+    builder writes into hover text read as the page's language writes them."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:.{digits}f}".replace(".", words.get("decimal", "."))
 
 
 def numbers(values: pd.Series) -> list[float | None]:

@@ -19,6 +19,7 @@ from .base import (
     Words,
     axis,
     band_edges,
+    decimal,
     empty,
     figure,
     narrow,
@@ -153,10 +154,6 @@ def _band_labels(shown: go.Figure, edges: tuple[float, float], words: Words) -> 
         )
 
 
-def _score(value: Any) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:.2f}"
-
-
 def _hover(row: dict[str, Any], words: Words) -> str:
     """Hover text of one wave of the dyad line: state, position, scores and flags.
 
@@ -169,10 +166,10 @@ def _hover(row: dict[str, Any], words: Words) -> str:
         f"{words['state']}: {words.get(row['state'], row['state'])}",
     ]
     if not pd.isna(row["position"]):
-        lines.append(f"{words['position']}: {row['position']:.0f}")
+        lines.append(f"{words['position']}: {decimal(row['position'], 0, words)}")
     for battery in HOVER_SCORES:
         scores = " · ".join(
-            f"{words[side]} {_score(row.get(f'{battery}_{side}'))}" for side in SIDES
+            f"{words[side]} {decimal(row.get(f'{battery}_{side}'), 2, words)}" for side in SIDES
         )
         lines.append(f"{battery.upper()}: {scores}")
     flags = ", ".join(words.get(flag, flag) for flag in row.get("flags") or ()) or words["none"]

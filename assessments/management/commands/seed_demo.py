@@ -122,14 +122,20 @@ class Command(BaseCommand):
     def _waves(
         self, cohort: Cohort, instrument: Instrument, count: int, first_opens: dt.datetime
     ) -> list[Wave]:
+        """The cohort's waves 1 to ``count``, made where missing. They have no label, so
+        each is named "Wave N" in its reader's language; a demo that stored the English
+        name as the label has it cleared."""
         existing = {wave.number: wave for wave in cohort.waves.all()}
+        for wave in existing.values():
+            if wave.label == f"Wave {wave.number}":
+                wave.label = ""
+                wave.save(update_fields=["label"])
         waves = []
         for number in range(1, count + 1):
             opens = first_opens + WAVE_SPACING * (number - 1)
             wave = existing.get(number) or Wave.objects.create(
                 cohort=cohort,
                 number=number,
-                label=f"Wave {number}",
                 opens_at=opens,
                 closes_at=opens + WAVE_LENGTH,
                 instrument=instrument,
