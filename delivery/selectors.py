@@ -14,6 +14,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from assessments.measurement import change, rules
 from assessments.models import AlertFollowUp, DyadWaveResult, Invitation, Response, Wave
@@ -361,6 +362,11 @@ def open_alert_counts(
     return counts
 
 
+def percent(share: float) -> str:
+    """``share`` (0.08) as the active language writes a whole percentage: "8%", "8 %"."""
+    return gettext("%(percent)s%%") % {"percent": round(share * 100)}
+
+
 def digest_rows(*, program: Program, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The digest's lines: per recent wave, its response rate and open alerts."""
     now = now or timezone.now()
@@ -396,7 +402,7 @@ def digest_rows(*, program: Program, now: dt.datetime | None = None) -> list[dic
                 "closes_at": wave.closes_at,
                 "expected": expected,
                 "submitted": done,
-                "rate": f"{done / expected:.0%}" if expected else "–",
+                "rate": percent(done / expected) if expected else "–",
                 "alerts": [
                     (AlertFollowUp.Reason(reason).label, reasons[reason])
                     for reason in rules.ALERT_REASONS

@@ -89,3 +89,13 @@ def test_the_weekly_digest_is_in_the_coordinator_s_language(cohort_wave):
     assert "Vague 1" in body
     assert f"{translated('fr', 'Dysfunctional placement')} (1)" in body
     assert "dysfunctional" not in body.lower()
+
+
+@pytest.mark.parametrize("language, written", [("en", "8%"), ("es", "8 %"), ("fr", "8 %")])
+def test_the_digest_writes_a_rate_as_the_language_does(language, written):
+    from django.utils import translation
+
+    from delivery.selectors import percent
+
+    with translation.override(language):
+        assert percent(0.08) == written
