@@ -1,7 +1,8 @@
 """Long work in real Chromium: an admin asks for the zip of every research file, the page
 answers at once with the job's page, which follows the worker on its own until the
 file is offered, under the Content-Security-Policy and without serious accessibility
-problems; a coordinator's dyad import the same way."""
+problems; a coordinator's dyad import the same way. With ``CONTINUUM_SCREENSHOTS=1`` the
+job's page is saved, waiting and done, into docs/screenshots/."""
 
 import io
 import zipfile
@@ -11,6 +12,7 @@ import pytest
 from tests.browser.conftest import Visit, serious_violations
 from tests.browser.test_csp import COLLECT
 from tests.browser.test_send_progress import PHONE, demo  # noqa: F401, F811 (the fixture)
+from tests.browser.test_survey import shoot
 from tests.delivery.conftest import run_worker
 
 pytestmark = pytest.mark.browser
@@ -29,12 +31,14 @@ def test_a_zip_is_followed_from_the_request_to_the_download(demo, chromium, live
     assert tab.page.get_by_role("status").filter(has_text="Waiting for the worker").is_visible()
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= PHONE
     assert serious_violations(tab.page) == []
+    shoot(tab.page, "job-waiting-390.png")
 
     run_worker()  # the page's script notices on its own
     link = tab.page.get_by_role("link", name="Download demo-2026-zip.zip")
     link.wait_for(timeout=15_000)
     assert tab.page.get_by_text("The file is ready").is_visible()
     assert serious_violations(tab.page) == []
+    shoot(tab.page, "job-zip-ready-390.png")
     with tab.page.expect_download() as download:
         link.click()
     data = open(download.value.path(), "rb").read()
