@@ -68,10 +68,12 @@ def cohort(request: HttpRequest, program: str, cohort: str) -> HttpResponse:
 @require_GET
 def alerts(request: HttpRequest, program: str, cohort: str) -> HttpResponse:
     found = cohort_or_404(request, program, cohort)
-    form = AlertFilterForm(request.GET, waves=cohort_waves(cohorts=[found]))
+    waves = cohort_waves(cohorts=[found])
+    form = AlertFilterForm(request.GET, waves=waves)
     filters = form.filters()
     listed = cohort_alerts(
         cohort=found,
+        waves=waves,
         followed=filters["show"] == "followed",
         wave_number=filters["wave"],
         reason=filters["reason"] or "",

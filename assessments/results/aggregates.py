@@ -77,13 +77,13 @@ def dyad_facts(
     *, cohort: Cohort, waves: Sequence[WaveFacts], dyad_ids: Sequence[int] | None = None
 ) -> list[DyadFacts]:
     """The cohort's dyads (or ``dyad_ids``) with their stored results, later submission
-    times and follow-ups at ``waves`` (three queries)."""
+    times and follow-ups at ``waves`` (two queries)."""
     return refreshed(_known(cohort.pk, dyad_ids), waves, times=True)
 
 
 def _known(cohort_id: int, dyad_ids: Sequence[int] | None) -> list[DyadFacts]:
     """The cohort's dyads (or ``dyad_ids``) with their follow-ups, before their results
-    are read: two plain statements (a submit makes them)."""
+    are read: one plain statement (a submit makes it), a row per dyad and follow-up."""
     dyad, follow_up = Dyad._meta.db_table, AlertFollowUp._meta.db_table
     where, params = "d.cohort_id = %s", [cohort_id]
     if dyad_ids is not None:
@@ -91,22 +91,21 @@ def _known(cohort_id: int, dyad_ids: Sequence[int] | None) -> list[DyadFacts]:
         params += list(dyad_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT d.id, d.research_code, d.is_active FROM "{dyad}" d WHERE {where} '
-            "ORDER BY d.id",
+            f"SELECT d.id, d.research_code, d.is_active, f.wave_id, f.reason "
+            f'FROM "{dyad}" d LEFT JOIN "{follow_up}" f ON f.dyad_id = d.id '
+            f"WHERE {where} ORDER BY d.id",
             params,
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            f'SELECT f.dyad_id, f.wave_id, f.reason FROM "{follow_up}" f '
-            f'JOIN "{dyad}" d ON d.id = f.dyad_id WHERE {where}',
-            params,
-        )
-        followed = defaultdict(set)
-        for pk, wave, reason in cursor.fetchall():
+    dyads: dict[int, tuple[str, bool]] = {}
+    followed: dict[int, set] = defaultdict(set)
+    for pk, code, active, wave, reason in rows:
+        dyads[pk] = (code, bool(active))
+        if wave is not None:
             followed[pk].add((wave, reason))
     return [
-        DyadFacts(pk, code, bool(active), {}, frozenset(followed.get(pk, ())))
-        for pk, code, active in rows
+        DyadFacts(pk, code, active, {}, frozenset(followed.get(pk, ())))
+        for pk, (code, active) in dyads.items()
     ]
 
 

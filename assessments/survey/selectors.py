@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -77,16 +77,17 @@ class DyadCard:
 
 
 def dyad_for_participant(*, user, code: str) -> tuple[Dyad, Participant]:
-    """The user's dyad with this research code; ``Http404`` for anyone else."""
-    participant = getattr(user, "participant", None)
-    if participant is None:
+    """The user's dyad with this research code and the user's participant in it;
+    ``Http404`` for anyone else. One query: the dyad is found through its partners'
+    accounts, and the partner who is ``user`` comes with it."""
+    if not user.is_authenticated:
         raise Http404
+    mine = Q(mentor__user=user) | Q(protege__user=user)
     dyad = get_object_or_404(
-        Dyad.objects.for_participant(participant).select_related(
-            "cohort__program", "mentor", "protege"
-        ),
+        Dyad.objects.filter(mine).select_related("cohort__program", "mentor", "protege"),
         research_code=code,
     )
+    participant = dyad.mentor if dyad.mentor.user_id == user.pk else dyad.protege
     return dyad, participant
 
 
@@ -125,8 +126,10 @@ def response_of(*, dyad: Dyad, wave: Wave, role: str) -> Response | None:
 
 
 def wave_of(dyad: Dyad, number: int) -> Wave:
+    """The dyad's opened wave ``number`` with its instrument (less the source definition,
+    which no participant page reads), or ``Http404``."""
     return get_object_or_404(
-        Wave.objects.select_related("instrument"),
+        Wave.objects.select_related("instrument").defer("instrument__definition"),
         cohort_id=dyad.cohort_id,
         number=number,
         opens_at__lte=timezone.now(),

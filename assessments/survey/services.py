@@ -34,7 +34,8 @@ def response_open(
     role = dyad.role_of(participant)
     if role is None or wave.cohort_id != dyad.cohort_id:
         raise ValidationError(_("You are not a partner of this dyad."))
-    response = Response.objects.filter(wave=wave, dyad=dyad, role=role).first()
+    # By primary key: the model's ordering would join six tables to pick the only row.
+    response = Response.objects.filter(wave=wave, dyad=dyad, role=role).order_by("pk").first()
     if response is not None:
         # The caller loaded both already; reusing them saves a query on every autosave.
         response.wave, response.dyad = wave, dyad
@@ -155,48 +156,70 @@ def missing_items(*, response: Response) -> list[Item]:
     )
 
 
-def _unanswered(response: Response) -> int:
-    """How many items of the survey have no answer: one plain statement, as every submit
-    asks it (``missing_items`` names them, for the rare submit that is refused)."""
+def _submitted_if_complete(response: Response, now) -> bool:
+    """Mark the draft submitted at ``now`` when every item of its survey has an answer:
+    one plain statement, as every submit makes it; False (nothing written) while an
+    item is unanswered (``missing_items`` names them, for the rare submit refused)."""
     sql = f"""
-        SELECT count(*) FROM "{Item._meta.db_table}" i
-        JOIN assessments_subscale s ON s.id = i.subscale_id
-        JOIN assessments_battery b ON b.id = s.battery_id
-        WHERE b.instrument_id = %s AND NOT EXISTS (
-            SELECT 1 FROM "{Answer._meta.db_table}" a
-            WHERE a.response_id = %s AND a.item_id = i.id)"""
+        UPDATE "{Response._meta.db_table}" SET status = %s, submitted_at = %s, updated_at = %s
+        WHERE id = %s AND status = %s AND NOT EXISTS (
+            SELECT 1 FROM "{Item._meta.db_table}" i
+            JOIN assessments_subscale s ON s.id = i.subscale_id
+            JOIN assessments_battery b ON b.id = s.battery_id
+            WHERE b.instrument_id = %s AND NOT EXISTS (
+                SELECT 1 FROM "{Answer._meta.db_table}" a
+                WHERE a.response_id = %s AND a.item_id = i.id))"""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    params = [Response.Status.SUBMITTED, moment, moment, response.pk, Response.Status.DRAFT]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [response.wave.instrument_id, response.pk])
-        return cursor.fetchone()[0]
+        cursor.execute(sql, [*params, response.wave.instrument_id, response.pk])
+        return cursor.rowcount == 1
+
+
+def _lock_for_submit(response: Response) -> str:
+    """Lock the response and its dyad (``FOR UPDATE``, where the database has row locks)
+    and read the response's current status: one plain statement, as every submit makes
+    it."""
+    sql = (
+        f'SELECT r.status FROM "{Response._meta.db_table}" r '
+        f'JOIN "{Dyad._meta.db_table}" d ON d.id = r.dyad_id WHERE r.id = %s'
+    )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF r, d"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [response.pk])
+        found = cursor.fetchone()
+    if found is None:
+        raise Response.DoesNotExist(f"response {response.pk} no longer exists")
+    return found[0]
 
 
 def response_submit(*, response: Response) -> Response:
     """Submit once. A second submit (double click, another tab) returns the same response.
 
-    Raises ``ValidationError`` listing the unanswered items, or ``WaveClosed``.
+    Raises ``ValidationError`` listing the unanswered items, or ``WaveClosed``. The
+    response's wave and dyad (with its cohort and program) are those the caller loaded,
+    as ``response_open`` leaves them; the response is returned with its new status.
     """
     with transaction.atomic():
         # The response and its dyad are locked, not the wave: the partners of one dyad
         # score one after the other (the second sees the first's submission), while
         # other dyads of the wave submit at the same time.
-        locked = (
-            Response.objects.select_for_update(of=("self", "dyad"))
-            .select_related("wave", "dyad__cohort__program")
-            .get(pk=response.pk)
-        )
-        if locked.is_submitted:
-            return locked
-        _ensure_editable(locked)
-        if _unanswered(locked):
-            missing = missing_items(response=locked)
-            raise ValidationError([item.code for item in missing], code="missing")
+        status = _lock_for_submit(response)
+        if status == Response.Status.SUBMITTED:
+            response.refresh_from_db(fields=["status", "submitted_at", "updated_at"])
+            return response
+        response.status = status
+        _ensure_editable(response)
         now = timezone.now()
-        Response.objects.filter(pk=locked.pk, status=Response.Status.DRAFT).update(
-            status=Response.Status.SUBMITTED, submitted_at=now, updated_at=now
-        )
+        if not _submitted_if_complete(response, now):
+            missing = missing_items(response=response)
+            raise ValidationError([item.code for item in missing], code="missing")
         # Only this dyad is scored, and the cohort's aggregates take its difference.
         results_recompute(
-            cohort=locked.dyad.cohort, dyad_ids=[locked.dyad_id], from_wave=locked.wave.number
+            cohort=response.dyad.cohort, dyad_ids=[response.dyad_id], from_wave=response.wave.number
         )
-    locked.status, locked.submitted_at, locked.updated_at = Response.Status.SUBMITTED, now, now
-    return locked
+    response.status, response.submitted_at, response.updated_at = (
+        Response.Status.SUBMITTED, now, now
+    )  # fmt: skip
+    return response

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments.models import DyadWaveResult
+from assessments.models import AlertFollowUp, DyadWaveResult, OpenAlert
 from assessments.results import aggregates
 from relationships.models import Dyad
 from tests import factories
@@ -173,11 +173,14 @@ def test_dashboard_and_alerts_make_as_many_queries_at_200_dyads_as_at_10_with_al
         aggregates.rebuild(cohort=cast.cohort)
         return [queries(client, url) for url in urls]
 
+    counts(10)
+    # One alert followed up before either count, so the followed-up list has a row at
+    # both sizes (an empty page costs one query less, whatever the size).
+    alert = OpenAlert.objects.filter(cohort=cast.cohort, timed=False).order_by("pk").first()
+    follow_up = {"dyad": alert.code, "wave": alert.wave_number, "reason": alert.reason}
+    client.post(cohort_url(cast, "alerts/follow-up/"), {**follow_up, "note": "Phoned."})
+    assert AlertFollowUp.objects.filter(dyad_id=alert.dyad_id).exists()
     small = counts(10)
-    follow_up = {"dyad": cast.dyad.research_code, "wave": 3, "reason": "partner_missing"}
-    result = DyadWaveResult.objects.get(dyad=cast.dyad, wave__number=3)
-    if not (result.mentor_submitted and result.protege_submitted):
-        client.post(cohort_url(cast, "alerts/follow-up/"), {**follow_up, "note": "Phoned."})
     assert counts(200) == small
     assert max(small) <= 10
 

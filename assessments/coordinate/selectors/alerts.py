@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     DateTimeField,
@@ -142,6 +143,7 @@ def cohort_alerts(
     wave_number: int | None = None,
     reason: str = "",
     page: int | str | None = 1,
+    waves: list[Wave] | None = None,
 ) -> AlertList:
     """The cohort's alerts (DESIGN §4.4), newest first: open ones, or the followed up.
 
@@ -149,10 +151,11 @@ def cohort_alerts(
     kept in the index order they are shown in (or from the follow-ups), so the cost
     follows the page, not the cohort. The rows (see ``presenters.alert_rows``): ``dyad,
     code, mentor, protege, wave, wave_label, reason, reason_label, text, raised, open,
-    note, by, at``.
+    note, by, at``. ``waves``: the cohort's waves (``cohort_waves``), when the caller
+    has read them.
     """
     now = timezone.now()
-    every = cohort_waves(cohorts=[cohort])
+    every = cohort_waves(cohorts=[cohort]) if waves is None else waves
     days = cohort.program.constants.alert_days_before_close
     counts = summary.cohort_counts(cohort=cohort, waves=every, kinds=summary.ALERT_KINDS)
     chosen = [w for w in every if not wave_number or w.number == wave_number]
@@ -199,31 +202,57 @@ class OpenAlerts:
         return self.total
 
     def __getitem__(self, part: slice) -> list[dict[str, Any]]:
-        found = OpenAlert.objects.filter(
-            cohort=self.cohort, wave__in=self.waves, reason__in=self.reasons
-        )
+        found = OpenAlert.objects.filter(cohort=self.cohort, wave__in=self.waves)
         stop = part.stop or self.total
-        lists = [found.filter(timed=False)]
-        if self.closing:
+        lists = []
+        raised_by_results = [r for r in self.reasons if r != tallies.TIMED]
+        if raised_by_results:
+            lists.append(found.filter(timed=False, reason__in=raised_by_results))
+        if self.closing and tallies.TIMED in self.reasons:
             lists.append(found.filter(timed=True, wave_id__in=self.closing))
         rows = [row for rows in lists for row in _open_rows(rows, stop)]
         rows.sort(key=lambda row: row.pop("order"))
         return rows[part]
 
 
-def _open_rows(rows, stop: int) -> list[dict[str, Any]]:
-    fields = ("dyad_id", "code", "dyad__mentor_name", "dyad__protege_name", "wave_number")
-    fields += ("reason", "raised_at", "raised_sort", "rank")
+def _open_rows(rows: QuerySet, stop: int) -> list[dict[str, Any]]:
+    """The first ``stop`` of ``rows`` newest first, with their dyads' names.
+
+    The alerts are read in the order of the index ``open_alert_newest_first`` and cut
+    at ``stop`` before they are joined to their dyads: a limited subquery stays one in
+    the plan, so the database reads ``stop`` index entries and names ``stop`` dyads,
+    however many alerts the cohort has open.
+    """
+    fields = ("dyad_id", "code", "wave_number", "reason", "raised_at", "raised_sort", "rank")
+    first = rows.order_by(*NEWEST_FIRST).values_list(*fields)[:stop]
+    inner, params = first.query.sql_with_params()
+    names = ", ".join(f"a.{field}" for field in fields)
+    sql = (
+        f"SELECT {names}, d.mentor_name, d.protege_name FROM ({inner}) a "
+        f'JOIN "{Dyad._meta.db_table}" d ON d.id = a.dyad_id'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
     return [
         {
             "dyad": dyad, "code": code, "mentor": mentor, "protege": protege, "wave": wave,
             "reason": reason, "raised": raised, "open": True, "note": None, "by": None,
             "at": None, "order": (-sort.timestamp(), code, -wave, rank),
         }
-        for dyad, code, mentor, protege, wave, reason, raised, sort, rank in (
-            rows.order_by(*NEWEST_FIRST).values_list(*fields)[:stop]
+        for dyad, code, wave, reason, raised, sort, rank, mentor, protege in (
+            (*row[:4], _aware(row[4]), _aware(row[5]), *row[6:]) for row in found
         )
     ]  # fmt: skip
+
+
+def _aware(moment: dt.datetime | str | None) -> dt.datetime | None:
+    """A stored time as the ORM reads it (SQLite gives naive UTC, or text)."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment is not None and timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
 
 
 def followed_rows(*, waves: list[Wave], reasons: list[str], days: int) -> QuerySet:
