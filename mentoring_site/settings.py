@@ -381,6 +381,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "mentoring_site.request_id.RequestIdFilter"},
+        "hidden_secrets": {"()": "mentoring_site.sign_in_paths.HiddenSecretsFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
@@ -391,7 +392,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "hidden_secrets"],
         },
         "mail_admins": {
             "class": "django.utils.log.AdminEmailHandler",

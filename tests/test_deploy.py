@@ -429,15 +429,17 @@ def test_a_nightly_dump_restores_into_a_new_database_with_every_row(tmp_path):
 
 def test_the_access_log_never_holds_a_sign_in_link(tmp_path):
     """A real gunicorn with the project's configuration: the request line and the
-    referer of invitation, sign-in and reset links lose their secret part."""
-    log = tmp_path / "access.log"
+    referer of invitation, sign-in and reset links lose their secret part, in the access
+    log and in the app's own log (Django's "Not Found: /invite/…" for a refused link)."""
+    log, app_log = tmp_path / "access.log", tmp_path / "app.log"
     port = free_port()
     env = server_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), GUNICORN_BIND=f"127.0.0.1:{port}")
     live_manage(env, "migrate", "--noinput")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers", "1",
          "--access-logfile", str(log)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**env, "LOG_FORMAT": "json"}, stdout=subprocess.DEVNULL,
+        stderr=app_log.open("w"),
     )  # fmt: skip
     secret = "SeCrEt-123_abc"
     try:
@@ -452,6 +454,8 @@ def test_the_access_log_never_holds_a_sign_in_link(tmp_path):
         server.wait(timeout=30)
     text = log.read_text()
     assert secret not in text
+    refused = app_log.read_text()
+    assert "/invite/[hidden]/" in refused and secret not in refused
     assert "GET /invite/[hidden]/ " in text and "GET /accounts/link/[hidden]/ " in text
     assert '"http://127.0.0.1/invite/[hidden]/?x=1"' in text
     assert "GET /accounts/link/sent/ " in text
