@@ -57,6 +57,16 @@ class Visit:
         return self.page.goto(self.base_url + path)
 
 
+def charts_drawn(page) -> None:
+    """Wait until every chart of the loaded page is drawn (the last thing a page's
+    scripts do), rather than for half a second without network traffic."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-chart].chart-drawn")).to_have_count(
+        page.locator("[data-chart]").count()
+    )
+
+
 def serious_violations(page) -> list[str]:
     """axe-core (bundled by axe-playwright-python) findings of serious or critical impact."""
     from axe_playwright_python.sync_playwright import Axe

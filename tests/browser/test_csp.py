@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from assessments.models import Wave
 from relationships.models import Dyad
-from tests.browser.conftest import Visit
+from tests.browser.conftest import Visit, charts_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def tab_for(chromium, live_server, email: str | None) -> Visit:
 def violations(tab: Visit, path: str) -> list[str]:
     response = tab.go(path)
     assert response.status == 200, (path, response.status)
-    tab.page.wait_for_load_state("networkidle")
+    charts_drawn(tab.page)
     return tab.page.evaluate("window.__violations")
 
 

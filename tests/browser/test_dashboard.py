@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from tests import factories
-from tests.browser.conftest import Visit
+from tests.browser.conftest import Visit, charts_drawn
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_COHORT = "/coordinate/demo/2026/"
@@ -103,7 +103,7 @@ def test_the_dashboard_pages_draw_without_console_errors_or_serious_axe_violatio
     axe, violations = Axe(), []
     for path in paths:
         assert tab.go(path).status == 200, path
-        tab.page.wait_for_load_state("networkidle")
+        charts_drawn(tab.page)
         found = axe.run(tab.page).response["violations"]
         violations += [(path, v["id"]) for v in found if v["impact"] in ("serious", "critical")]
     assert violations == []

@@ -28,7 +28,7 @@ from assessments.coordinate.selectors.alerts import raised_alerts
 from assessments.coordinate.services import alert_follow_up
 from assessments.models import Wave
 from relationships.models import Dyad, User
-from tests.browser.conftest import Visit, serious_violations
+from tests.browser.conftest import Visit, charts_drawn, serious_violations
 from tests.browser.test_survey import shoot
 from tests.test_permissions import EXPECTED, POST_ONLY, project_urls, url_for
 
@@ -198,9 +198,7 @@ def measure(tab: Visit, path: str) -> list[str]:
     assert urlsplit(tab.page.url).path == urlsplit(path).path, (path, tab.page.url)
     assert response.headers["content-type"].startswith("text/html"), path
     page = tab.page
-    page.wait_for_load_state("networkidle")
-    charts = page.locator("[data-chart]").count()
-    expect(page.locator("[data-chart].chart-drawn")).to_have_count(charts)
+    charts_drawn(page)
     width = page.evaluate("document.documentElement.clientWidth")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     problems = [f"page is {scroll_width}px wide"] if scroll_width > width else []
