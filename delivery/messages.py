@@ -27,9 +27,10 @@ from assessments.tokens import invitation_url
 from relationships.languages import email_language
 
 from . import wording
+from .digest import digest_rows
 from .models import Delivery, Kind, MessageTemplate
 from .notices import coordinator_language
-from .selectors import digest_rows, message_templates
+from .selectors import message_templates
 
 Templates = dict[tuple[int, str], MessageTemplate]
 

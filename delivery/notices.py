@@ -17,9 +17,9 @@ from django.db.models import Q
 from assessments.models import AlertFollowUp, DyadWaveResult
 from relationships.models import CoordinatorMembership, Program, User, language_codes
 
+from .digest import digest_waves
 from .models import Delivery, DeliverySchedule, Kind
 from .models import NotificationPreference as Preference
-from .selectors import digest_waves
 
 NOTIFIED_REASONS = ("dysfunctional", "strain_reported")
 

@@ -95,7 +95,7 @@ def test_the_weekly_digest_is_in_the_coordinator_s_language(cohort_wave):
 def test_the_digest_writes_a_rate_as_the_language_does(language, written):
     from django.utils import translation
 
-    from delivery.selectors import percent
+    from delivery.digest import percent
 
     with translation.override(language):
         assert percent(0.08) == written
