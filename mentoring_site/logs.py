@@ -45,3 +45,45 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             fields["stack"] = self.formatStack(record.stack_info)
         return json.dumps(fields, ensure_ascii=False, default=str)
+
+
+def logging_config(*, log_format: str, level: str) -> dict:
+    """The ``LOGGING`` setting: ``log_format`` ("json" or "text") on the console, every
+    line with its request id and without sign-in secrets (``sign_in_paths``); failed
+    requests and background tasks mailed to ``ADMINS``."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "mentoring_site.request_id.RequestIdFilter"},
+            "hidden_secrets": {"()": "mentoring_site.sign_in_paths.HiddenSecretsFilter"},
+            "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        },
+        "formatters": {
+            "json": {"()": "mentoring_site.logs.JsonFormatter"},
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["request_id", "hidden_secrets"],
+            },
+            "mail_admins": {
+                "class": "django.utils.log.AdminEmailHandler",
+                "level": "ERROR",
+                "filters": ["require_debug_false", "request_id"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level.upper()},
+        "loggers": {
+            # Failed requests (500s, security refusals) and failed background tasks are
+            # mailed to ADMINS; both still reach the console through the root logger.
+            "django": {"handlers": ["mail_admins"], "level": level.upper()},
+            "django_tasks": {"handlers": ["mail_admins"]},
+            # A wrong Host header is a scanner, not a fault: logged, never mailed.
+            "django.security.DisallowedHost": {"handlers": ["console"], "propagate": False},
+            # runserver's request lines (development only; gunicorn logs its own)
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -15,6 +15,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from mentoring_site import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -376,42 +378,7 @@ SIGNIN_LINK_MINUTES = env_int("SIGNIN_LINK_MINUTES", 20)
 # writes the access log (gunicorn.conf.py).
 LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
 LOG_LEVEL = env_choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "warning")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "mentoring_site.request_id.RequestIdFilter"},
-        "hidden_secrets": {"()": "mentoring_site.sign_in_paths.HiddenSecretsFilter"},
-        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
-    },
-    "formatters": {
-        "json": {"()": "mentoring_site.logs.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id", "hidden_secrets"],
-        },
-        "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
-            "level": "ERROR",
-            "filters": ["require_debug_false", "request_id"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
-    "loggers": {
-        # Failed requests (500s, security refusals) and failed background tasks are
-        # mailed to ADMINS; both still reach the console through the root logger.
-        "django": {"handlers": ["mail_admins"], "level": LOG_LEVEL.upper()},
-        "django_tasks": {"handlers": ["mail_admins"]},
-        # A wrong Host header is a scanner, not a fault: logged, never mailed.
-        "django.security.DisallowedHost": {"handlers": ["console"], "propagate": False},
-        # runserver's request lines (development only; gunicorn logs its own)
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # Error reports: mail to ADMINS ("Name <a@example.org>, b@example.org") from SERVER_EMAIL,
 # with posted values hidden (error_reports.py); Sentry as well when SENTRY_DSN is set.
