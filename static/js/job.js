@@ -28,27 +28,13 @@
     }
   }
 
-  async function poll() {
-    try {
-      const reply = await fetch(box.dataset.progressUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (reply.ok) {
-        const progress = await reply.json();
-        const running = progress.status === "running" && !progress.stopped;
-        if (progress.finished || running !== Boolean(status.querySelector("[data-stage]"))) {
-          window.location.reload();
-          return;
-        }
-        show(progress);
-      }
-    } catch (error) {
-      // the network dropped for a moment: ask again at the next turn
+  window.continuumPoll(box.dataset.progressUrl, EVERY_MS, (progress) => {
+    const running = progress.status === "running" && !progress.stopped;
+    if (progress.finished || running !== Boolean(status.querySelector("[data-stage]"))) {
+      window.location.reload();
+      return true;
     }
-    window.setTimeout(poll, EVERY_MS);
-  }
-
-  window.setTimeout(poll, EVERY_MS);
+    show(progress);
+    return false;
+  });
 })();

@@ -32,27 +32,10 @@
     box.dataset.done = progress.done ? "true" : "false";
   }
 
-  async function poll() {
-    try {
-      const reply = await fetch(box.dataset.progressUrl, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (reply.ok) {
-        const progress = await reply.json();
-        show(progress);
-        if (progress.done) {
-          return;
-        }
-      }
-    } catch (error) {
-      // the network dropped for a moment: ask again at the next turn
-    }
-    window.setTimeout(poll, EVERY_MS);
-  }
-
   if (box.dataset.done !== "true") {
-    window.setTimeout(poll, EVERY_MS);
+    window.continuumPoll(box.dataset.progressUrl, EVERY_MS, (progress) => {
+      show(progress);
+      return progress.done;
+    });
   }
 })();
