@@ -4,6 +4,7 @@ Every test in this folder is skipped, with the reason printed, when Debian's Chr
 is not at /usr/bin/chromium (`apt-get install chromium`).
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,16 @@ class Visit:
 
     def go(self, path: str):
         return self.page.goto(self.base_url + path)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shoot(page, name: str) -> None:
+    """Save the whole page into docs/screenshots/ when ``CONTINUUM_SCREENSHOTS`` is set."""
+    if os.environ.get("CONTINUUM_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def charts_drawn(page) -> None:

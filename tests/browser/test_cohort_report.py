@@ -8,16 +8,14 @@ media at A4 width), ``cohort-report-390.png`` and ``program-history-390.png``.
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from tests.browser.conftest import Visit, serious_violations
+from tests.browser.conftest import Visit, serious_violations, shoot
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 REPORT = "/coordinate/demo/2026/report/"
 PHONE = 390
 A4_POINTS = (595.0, 842.0)  # 210 × 297 mm
@@ -40,12 +38,6 @@ def visit(chromium, live_server):
         return tab
 
     return open_tab
-
-
-def screenshot(page, name: str) -> None:
-    if os.environ.get("CONTINUUM_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def pdf_pages(data: bytes) -> list[tuple[float, float]]:
@@ -90,7 +82,7 @@ def test_the_report_prints_as_clean_a4_pages(demo, visit):
     # Nothing is wider than the printed page, so no table is cut at its right edge.
     assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_PIXELS
     page.set_viewport_size({"width": A4_PIXELS, "height": 1123})
-    screenshot(page, "cohort-report-print.png")
+    shoot(page, "cohort-report-print.png")
     assert tab.errors == []
 
 
@@ -110,7 +102,7 @@ def test_the_report_and_the_program_page_work_on_a_phone(demo, visit):
             assert region.get_attribute("aria-label")
             assert region.get_attribute("tabindex") == "0"
         assert serious_violations(page) == [], path
-        screenshot(page, name)
+        shoot(page, name)
     assert "Cohorts over time" in page.inner_text("main")
     page.get_by_role("link", name="report 2026 cohort").click()
     page.wait_for_url("**/report/")

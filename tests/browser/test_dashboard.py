@@ -5,16 +5,12 @@ Run with ``pytest -m browser``; skipped when ``/usr/bin/chromium`` is missing
 ``docs/screenshots/dashboard.png`` and ``dyad-detail.png`` at 1280 px wide.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 
 from tests import factories
-from tests.browser.conftest import Visit, charts_drawn
+from tests.browser.conftest import Visit, charts_drawn, shoot
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_COHORT = "/coordinate/demo/2026/"
 
 pytestmark = pytest.mark.browser
@@ -35,12 +31,6 @@ def visit(chromium, live_server):
     return open_tab
 
 
-def screenshot(page, name: str) -> None:
-    if os.environ.get("CONTINUUM_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-
 def test_a_coordinator_finds_a_backsliding_dyad_and_follows_its_alert_up(demo, visit):
     tab = visit("coordinator@example.org", "continuum-demo")
     page = tab.page
@@ -49,7 +39,7 @@ def test_a_coordinator_finds_a_backsliding_dyad_and_follows_its_alert_up(demo, v
     page.get_by_role("link", name="2026 cohort").first.click()
     for chart in ("chart-states", "chart-transitions", "chart-agreement", "chart-rates"):
         page.locator(f"#{chart} .main-svg").first.wait_for()
-    screenshot(page, "dashboard.png")
+    shoot(page, "dashboard.png")
 
     page.select_option("#id_wave", "3")
     page.select_option("#id_flag", "reliable_decline")
@@ -64,7 +54,7 @@ def test_a_coordinator_finds_a_backsliding_dyad_and_follows_its_alert_up(demo, v
     page.locator("#chart-trajectory .main-svg").first.wait_for()
     assert page.locator("#chart-trajectory .main-svg").first.is_visible()
     assert page.locator("#chart-profile .main-svg").count() >= 1
-    screenshot(page, "dyad-detail.png")
+    shoot(page, "dyad-detail.png")
 
     alert = page.locator("details.follow-up").first
     alert.locator("summary").click()

@@ -9,10 +9,9 @@ import zipfile
 
 import pytest
 
-from tests.browser.conftest import Visit, serious_violations
+from tests.browser.conftest import Visit, serious_violations, shoot
 from tests.browser.test_csp import COLLECT
 from tests.browser.test_send_progress import PHONE, demo  # noqa: F401, F811 (the fixture)
-from tests.browser.test_survey import shoot
 from tests.delivery.conftest import run_worker
 
 pytestmark = pytest.mark.browser

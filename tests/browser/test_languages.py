@@ -15,8 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.browser.conftest import Visit, serious_violations
-from tests.browser.test_survey import shoot
+from tests.browser.conftest import Visit, serious_violations, shoot
 
 pytestmark = pytest.mark.browser
 

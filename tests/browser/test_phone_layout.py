@@ -28,8 +28,7 @@ from assessments.coordinate.selectors.alerts import raised_alerts
 from assessments.coordinate.services import alert_follow_up
 from assessments.models import Wave
 from relationships.models import Dyad, User
-from tests.browser.conftest import Visit, charts_drawn, serious_violations
-from tests.browser.test_survey import shoot
+from tests.browser.conftest import Visit, charts_drawn, serious_violations, shoot
 from tests.test_permissions import EXPECTED, POST_ONLY, project_urls, url_for
 
 pytestmark = pytest.mark.browser

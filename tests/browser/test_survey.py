@@ -4,9 +4,7 @@ With ``CONTINUUM_SCREENSHOTS=1`` the journey saves survey and results screenshot
 1280 and 390 px into docs/screenshots/.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -16,10 +14,9 @@ from playwright.sync_api import expect
 from assessments.invitations import invitations_send
 from assessments.models import Response, Wave
 from relationships.models import Dyad
-from tests.browser.conftest import Visit, serious_violations
+from tests.browser.conftest import Visit, serious_violations, shoot
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -67,12 +64,6 @@ def finish_survey(page, shots: str | None = None) -> None:
         page.click("button[name=next]")
     page.click("text=Submit my answers")
     page.wait_for_url("**/me/results/**")
-
-
-def shoot(page, name: str) -> None:
-    if os.environ.get("CONTINUUM_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_both_partners_answer_resume_submit_and_see_results(journey, chromium, live_server):
