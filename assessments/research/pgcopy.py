@@ -57,10 +57,22 @@ def respondent_copy(
     1 … ``item_codes``; ``subscales`` are the subscale columns, read from the stored
     results of the respondent's side.
     """
-    sql = respondent_sql(len(positions), item_codes, subscales)
-    pairs = [value for pair in positions for value in pair]
-    params = [cohort.pk, *pairs, *_head(cohort), cells.neutralise(rule_version), *subscales]
-    return copy_csv(sql, params)
+    first, columns = column_lookup(positions)
+    sql = respondent_sql(first, item_codes, subscales)
+    params = [cohort.pk, *_head(cohort), cells.neutralise(rule_version), columns, columns]
+    return copy_csv(sql, [*params, *subscales])
+
+
+def column_lookup(positions: Sequence[tuple[int, int]]) -> tuple[int, list[int | None]]:
+    """The smallest item id, and each item's column by ``item id - smallest + 1`` (None
+    for ids between that no column has): an array PostgreSQL indexes in place of a join."""
+    if not positions:
+        return 1, []
+    first = min(item for item, _ in positions)
+    columns: list[int | None] = [None] * (max(item for item, _ in positions) - first + 1)
+    for item, column in positions:
+        columns[item - first] = column
+    return first, columns
 
 
 def _head(cohort: Cohort) -> list[str]:
@@ -257,43 +269,46 @@ PAIRWISE_COPY_SQL = f"""
     ORDER BY w.number, d.research_code, resp.role"""
 
 
-def respondent_sql(items: int, columns: int, subscales: Sequence[str]) -> str:
-    """The respondent file's query for ``items`` (item id, column) pairs, ``columns`` raw
+def respondent_sql(first: int, columns: int, subscales: Sequence[str]) -> str:
+    """The respondent file's query for items numbered from id ``first`` (the column of
+    each, ``column_lookup``, is passed twice as an ``int[]`` parameter), ``columns`` raw
     answer columns and the ``subscales`` (passed as parameters, in order).
 
-    Each response's answers are gathered into one array in column order; a response
-    that does not answer every column (another instrument version, an imported file
-    with skipped items) has its array spread out to the columns by position.
+    Each response's answers are gathered into one array in column order, by a lookup per
+    response on the answers' (response, item) index: sorting the cohort's millions of
+    answers to group them took more than half the export. A response that does not
+    answer every column (another instrument version, an imported file with skipped
+    items) has its answers placed column by column instead. ``OFFSET 0`` keeps each
+    lateral subquery a step of its own, so that its values are computed once a row, not
+    again wherever a later expression names them (each score is named four times by
+    ``_number``, and each subscale reads the stored JSON).
     """
-    positions = ", ".join(["(%s::bigint, %s::int)"] * items)
+    column = f"(%s::int[])[a.item_id - {int(first) - 1}]"
     raw = ", ".join(f"raw.v[{i}]" for i in range(1, columns + 1))
-    own = [f"(r.subscales -> resp.role ->> %s)::float8 AS s{i}" for i in range(len(subscales))]
+    own = [f"(side.scores ->> %s)::float8 AS s{i}" for i in range(len(subscales))]
     own += [f"{_side(x.lower())} AS {x.lower()}" for x in SCORE_COLUMNS]
     scores = [f"own.s{i}" for i in range(len(subscales))]
     scores += [f"own.{x.lower()}" for x in SCORE_COLUMNS]
     numbers = _numbers(scores, "n")
     return f"""
-    WITH {_RESPONSES}, position(item_id, col) AS (VALUES {positions}),
-    gathered AS (
-        SELECT a.response_id, array_agg(a.value ORDER BY position.col) AS v,
-               array_agg(position.col ORDER BY position.col) AS cols
-        FROM {_TABLES["answer"]} a
-        JOIN resp ON resp.id = a.response_id
-        JOIN position ON position.item_id = a.item_id
-        GROUP BY a.response_id
-    ),
-    raw AS (
-        SELECT response_id, CASE WHEN cardinality(cols) = {columns} THEN v
-               ELSE ARRAY(SELECT v[array_position(cols, i)]
-                          FROM generate_series(1, {columns}) i ORDER BY i) END AS v
-        FROM gathered
-    )
+    WITH {_RESPONSES}
     SELECT %s, %s, resp.wave, resp.dyad, resp.respondent, resp.role, resp.at,
            {raw}, {numbers}, %s, {_text("resp.language")}
     FROM resp
-    LEFT JOIN raw ON raw.response_id = resp.id
+    CROSS JOIN LATERAL (
+        SELECT array_agg(a.value ORDER BY {column}) AS v, count(*) AS n
+        FROM {_TABLES["answer"]} a WHERE a.response_id = resp.id
+    ) gathered
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN gathered.n = {columns} THEN gathered.v
+               ELSE ARRAY(SELECT a.value FROM generate_series(1, {columns}) i
+                          LEFT JOIN {_TABLES["answer"]} a
+                          ON a.response_id = resp.id AND {column} = i ORDER BY i) END AS v
+        OFFSET 0
+    ) raw
     LEFT JOIN {_TABLES["result"]} r ON r.dyad_id = resp.dyad_id AND r.wave_id = resp.wave_id
-    CROSS JOIN LATERAL (SELECT {", ".join(own)}) own
+    CROSS JOIN LATERAL (SELECT r.subscales -> resp.role AS scores OFFSET 0) side
+    CROSS JOIN LATERAL (SELECT {", ".join(own)} OFFSET 0) own
     {_scaled(scores, "n")}
     ORDER BY resp.rank"""
 
