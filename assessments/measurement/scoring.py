@@ -16,6 +16,8 @@ The worked example of the whole rule is in ``measurement.pipeline``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -69,10 +71,12 @@ def min_answered(k: int | pd.Series, constants: Constants | None = None) -> int 
     Capped at ``k`` so that a one-item subscale can be scored at all.
     """
     c = constants or Constants()
+    if not isinstance(k, pd.Series):  # one subscale (a submit scores one dyad): no numpy
+        need = math.ceil(round(c.min_answered_fraction * k, _CEIL_DIGITS))
+        return int(min(max(c.min_answered_floor, need), k))
     share = np.round(c.min_answered_fraction * k, _CEIL_DIGITS)
     need = np.maximum(c.min_answered_floor, np.ceil(share))
-    need = np.minimum(need, k)
-    return need.astype(int) if isinstance(need, pd.Series) else int(need)
+    return np.minimum(need, k).astype(int)
 
 
 def _catalogue(items: pd.DataFrame) -> pd.DataFrame:

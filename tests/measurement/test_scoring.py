@@ -41,6 +41,17 @@ def test_a_subscale_needs_max_of_two_and_two_thirds_of_its_items(k, need):
     assert min_answered(k) == need
 
 
+@pytest.mark.parametrize("fraction", [2 / 3, 0.5, 0.75, 0.1, 1.0, 0.3, 0.7])
+@pytest.mark.parametrize("floor", [0, 1, 2, 5])
+def test_one_subscale_needs_what_the_whole_catalogue_rule_gives(fraction, floor):
+    # A submit scores one subscale at a time; a recompute takes every subscale at once.
+    constants = Constants(min_answered_fraction=fraction, min_answered_floor=floor)
+    sizes = pd.Series(range(1, 41), index=[f"S{k}" for k in range(1, 41)])
+    together = min_answered(sizes, constants)
+    assert [min_answered(k, constants) for k in sizes] == together.tolist()
+    assert all(type(min_answered(k, constants)) is int for k in sizes)
+
+
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
