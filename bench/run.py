@@ -69,11 +69,12 @@ def build(dyads: int, waves: int, scale_dyads: int) -> None:
 
 
 def _analyze() -> None:
-    """The tables as autovacuum keeps them on a live database: fresh planner statistics,
-    and the pages of the bulk-written rows marked all-visible, so that a query an index
-    covers (the exports' check that the stored results are current) reads only the
-    index. Right after seeding, no vacuum has run yet and every such read visits the
-    rows too: that check took 100 ms at 10,000 dyads instead of 30."""
+    """The tables as autovacuum keeps them on a live database (the server may have it
+    off; this machine's has): fresh planner statistics, and the pages of the
+    bulk-written rows marked all-visible, so that a query an index covers (the exports'
+    check that the stored results are current) reads only the index. Right after
+    seeding, no vacuum has run yet and every such read visits the rows too: that check
+    took 100 ms at 10,000 dyads instead of 30."""
     from django.db import connection
 
     if connection.vendor == "postgresql":

@@ -94,10 +94,16 @@ def bench_exports(slug: str = COHORT) -> list[Row]:
 
     if connection.vendor != "postgresql":
         return [Row("scored exports vs COPY", "skipped", "", "needs DATABASE_URL", "", "")]
-    from bench.run import child_peak_rss_mb, timed
+    from bench.run import _analyze, child_peak_rss_mb, timed
 
     cohort = _cohort(slug)
     results_refresh(cohort=cohort)  # as every export does first; not part of the timing
+    # The recompute benchmark rewrote every stored result of this cohort, and the
+    # server this runs on may have autovacuum off (this machine's has); on a live
+    # database autovacuum visits such a table within a minute. Without that visit, the
+    # check that the results are current (every export of a scored file makes it)
+    # reads 180,000 dead rows: 0.2 s instead of 0.03 s.
+    _analyze()
     rows = []
     for format in ("respondent", "dyad", "pairwise"):
         counted: list[int] = []
