@@ -2,12 +2,14 @@
 reports, gunicorn's settings and the process files (docs/deployment.md)."""
 
 import ast
+import http.client
 import io
 import json
 import logging
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import time
@@ -471,3 +473,67 @@ def _answering(port: int, timeout: float = 30) -> LiveClient:
         except OSError:
             time.sleep(0.1)
     raise AssertionError("the server did not answer")
+
+
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)")
+def test_the_nginx_example_logs_sign_in_links_without_their_secret(tmp_path):
+    """The example's ``map`` and ``log_format`` in a real nginx: the request line of an
+    invitation, sign-in or reset link loses its secret part, as in gunicorn's log."""
+    example = (ROOT / "deploy" / "nginx-continuum.conf").read_text()
+    found = re.search(r"^map \$request .*?^log_format continuum .*?;$", example, re.M | re.S)
+    port, log = free_port(), tmp_path / "access.log"
+    temp = " ".join(f"{kind}_temp_path {tmp_path / kind};" for kind in
+                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))  # fmt: skip
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"daemon off; master_process off; pid {tmp_path / 'nginx.pid'};\n"
+        f"error_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n{found.group(0)}\n{temp}\n"
+        f"server {{ listen 127.0.0.1:{port}; access_log {log} continuum;\n"
+        "location / { return 404; } }\n}\n"
+    )
+    secret = "SeCrEt-123_abc"
+    asked = [f"/invite/{secret}/", f"/accounts/link/MQ/{secret}/?next=/me/",
+             f"/accounts/password/reset/MQ/{secret}/", "/accounts/link/sent/",
+             "/accounts/password/reset/done/", "/me/"]  # fmt: skip
+    server = subprocess.Popen(
+        [NGINX, "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _nginx_answers(port, server)
+        for path in asked:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            assert connection.getresponse().status == 404
+            connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines = log.read_text().splitlines()
+    assert secret not in "\n".join(lines)
+    logged = [re.search(r'"GET (\S+) HTTP/1.1"', line).group(1) for line in lines[-len(asked) :]]
+    assert logged == [
+        "/invite/[hidden]/", "/accounts/link/[hidden]/?next=/me/",
+        "/accounts/password/reset/[hidden]/", "/accounts/link/sent/",
+        "/accounts/password/reset/done/", "/me/",
+    ]  # fmt: skip
+
+
+def _nginx_answers(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"nginx stopped: {server.stderr.read().decode()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("nginx did not answer")
