@@ -79,6 +79,14 @@ def test_the_report_prints_as_clean_a4_pages(demo, visit):
         ".map(head => getComputedStyle(head).display)"
     )
     assert set(heads) == {"table-header-group"}
+    # A row's name ("Wave 1", a state) is printed on one line.
+    wrapped = page.evaluate(
+        "Array.from(document.querySelectorAll('.report-table tbody th[scope=row]'))"
+        ".filter(cell => { const text = document.createRange(); text.selectNodeContents(cell);"
+        " return text.getClientRects().length > 1; }).map(cell => cell.textContent.trim())"
+    )
+    assert page.locator(".report-table tbody th[scope=row]").count() > 0
+    assert wrapped == []
     # Nothing is wider than the printed page, so no table is cut at its right edge.
     assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_PIXELS
     page.set_viewport_size({"width": A4_PIXELS, "height": 1123})
