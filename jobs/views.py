@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .models import Job
@@ -27,7 +26,7 @@ def progress_data(job: Job) -> dict:
     return {
         "status": job.status,
         "finished": job.finished,
-        "stopped": is_stale(job, now=timezone.now()),
+        "stopped": is_stale(job),
         "stage": job.stage,
         "done": job.done,
         "total": job.total,
@@ -45,9 +44,7 @@ def job_page(request: HttpRequest, job: str) -> HttpResponse:
 @login_required
 @require_GET
 def job_progress(request: HttpRequest, job: str) -> JsonResponse:
-    response = JsonResponse(progress_data(_own(request, job)))
-    response["Cache-Control"] = "no-store"
-    return response
+    return JsonResponse(progress_data(_own(request, job)))
 
 
 @login_required

@@ -13,6 +13,8 @@ from relationships.models import Cohort
 
 from .services import archive_steps, archive_write, export_log
 
+# Who may download the files (here and on the exports page); a zip is kept for its
+# owner only while they still hold it.
 PERMISSION = "assessments.export_cohort"
 ARCHIVE_KIND = "cohort.archive"
 

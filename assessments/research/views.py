@@ -25,9 +25,8 @@ from relationships.models import Cohort
 
 from ..background import recompute_start
 from .services import ARCHIVES, FORMATS, SCORED, LoggedExport, results_outdated
-from .tasks import archive_start
+from .tasks import PERMISSION, archive_start
 
-PERMISSION = "assessments.export_cohort"
 GUIDE = settings.BASE_DIR / "docs" / "exports.md"
 # One sentence per choice of the page, in the order offered; docs/exports.md has more.
 DESCRIPTIONS = {
