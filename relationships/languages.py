@@ -53,6 +53,12 @@ def participant_offer(*, participant: Participant) -> Offer | None:
     return Offer([code for code in language_codes() if code in offered], programs[0][1])
 
 
+def program_offer(program: Program) -> Offer:
+    """What ``program`` offers, in the order of ``settings.LANGUAGES``."""
+    codes = [code for code in language_codes() if code in program.languages]
+    return Offer(codes or [program.default_language], program.default_language)
+
+
 def email_language(*, participant: Participant, program: Program) -> str:
     """The language of an email to ``participant`` about ``program``: their own choice
     when the program offers it, else the program's default language."""

@@ -15,13 +15,7 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from relationships.languages import Offer, participant_offer
-from relationships.models import Participant, Program
-
-
-def program_offer(program: Program) -> Offer:
-    """What ``program`` offers, in the order of ``settings.LANGUAGES``."""
-    codes = [code for code, _name in settings.LANGUAGES if code in program.languages]
-    return Offer(codes or [program.default_language], program.default_language)
+from relationships.models import Participant
 
 
 def _chosen_here(request: HttpRequest) -> str:

@@ -11,10 +11,11 @@ from django_ratelimit.decorators import ratelimit
 
 from assessments.models import Response
 from assessments.tokens import TokenRefused, token_check, token_use
+from relationships.languages import program_offer
 
 from . import scope
 from .accounts import PER_CLIENT
-from .link_language import link_page_language, program_offer
+from .link_language import link_page_language
 
 
 @ratelimit(key="ip", rate=PER_CLIENT, method="POST", block=True)
