@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments.measurement import rules
 from assessments.models import AlertFollowUp, DyadWaveResult
+from assessments.models.survey import wave_name
 
 from . import charts
 
@@ -83,11 +84,6 @@ def number(value: Any, digits: int = 2) -> str:
 def percent(value: float | None) -> str:
     """A share already in percent, rounded, or an en dash when it is missing."""
     return "–" if value is None or pd.isna(value) else f"{number(value, 0)} %"
-
-
-def wave_name(number: Any) -> str:
-    """A wave named by its number alone, in the active language ("Wave 2")."""
-    return _("Wave %(number)s") % {"number": number}
 
 
 def figure_json(shown: go.Figure, words: dict[str, str]) -> dict[str, Any]:

@@ -26,6 +26,11 @@ class WaveQuerySet(models.QuerySet):
         return self.filter(opens_at__lte=moment, closes_at__gt=moment)
 
 
+def wave_name(number) -> str:
+    """A wave named by its number alone, in the active language ("Wave 2")."""
+    return gettext("Wave %(number)s") % {"number": number}
+
+
 class Wave(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="waves")
     number = models.PositiveSmallIntegerField(_("number"))
@@ -50,7 +55,7 @@ class Wave(models.Model):
     def __str__(self) -> str:
         """The cohort's own label, else "Wave N" in the active language (a wave keeps
         no default label of its own, so its name follows each reader's language)."""
-        return self.label or gettext("Wave %(number)s") % {"number": self.number}
+        return self.label or wave_name(self.number)
 
     def is_open(self, moment=None) -> bool:
         moment = moment or timezone.now()
